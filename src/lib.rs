@@ -1,0 +1,6 @@
+//! probebench: the kubelet's container probes and pod lifecycle, reproduced and measured.
+//!
+//! See docs/DESIGN.md for the architecture and the words used throughout.
+
+pub mod probe;
+pub mod spec;
