@@ -2,5 +2,7 @@
 //!
 //! See docs/DESIGN.md for the architecture and the words used throughout.
 
+pub mod cli;
+pub mod commands;
 pub mod probe;
 pub mod spec;

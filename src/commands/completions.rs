@@ -1,0 +1,6 @@
+//! `probebench completions` (being written).
+
+use clap::Args;
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {}

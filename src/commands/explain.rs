@@ -1,0 +1,6 @@
+//! `probebench explain` (being written).
+
+use clap::Args;
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {}

@@ -1,0 +1,6 @@
+//! `probebench show` (being written).
+
+use clap::Args;
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {}

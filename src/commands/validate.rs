@@ -1,0 +1,6 @@
+//! `probebench validate` (being written).
+
+use clap::Args;
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {}
