@@ -5,4 +5,5 @@
 pub mod cli;
 pub mod commands;
 pub mod probe;
+pub mod report;
 pub mod spec;

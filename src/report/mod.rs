@@ -1,0 +1,3 @@
+//! Output: tables, JSON, result files, plots, comparisons, thresholds.
+
+pub mod table;
