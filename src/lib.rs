@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod kubelet;
 pub mod probe;
 pub mod report;
 pub mod spec;
