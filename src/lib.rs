@@ -5,6 +5,9 @@
 pub mod cli;
 pub mod commands;
 pub mod kubelet;
+pub mod measure;
 pub mod probe;
 pub mod report;
+pub mod scenario;
+pub mod sched;
 pub mod spec;

@@ -1,3 +1,5 @@
 //! Output: tables, JSON, result files, plots, comparisons, thresholds.
 
+pub mod hgrm;
+pub mod hlog;
 pub mod table;

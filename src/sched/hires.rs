@@ -1,0 +1,270 @@
+//! The high-resolution scheduler: one OS thread per shard sleeping on a precise timer
+//! (see `timer`), firing due ticks itself; noop probes complete inline, real mechanisms go
+//! to a tokio runtime ("pb-io" threads) as one task per probe in flight, and come back on
+//! a bounded channel that wakes the shard.
+
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Barrier};
+use std::time::Duration;
+
+use super::clock::{Clock, MonoClock, mono_now_ns};
+use super::engine::{EngineError, ProducerOutput, Window};
+use super::fleet::Fleet;
+use super::mechanism::{MechanismKind, ProbeTemplate, Prober};
+use super::shard::{Completion, Dispatch, ProbeStart, ShardConfig, ShardCore};
+use super::timer::{ShardTimer, ShardWaker, TimerBackend};
+use crate::measure::Recorder;
+use crate::measure::recorder::IntervalLink;
+use crate::probe::{Outcome, ProbeResult};
+
+#[derive(Debug, Clone, Copy)]
+pub struct HiresConfig {
+    pub shards: usize,
+    pub timer: TimerBackend,
+    /// PR_SET_TIMERSLACK for shard threads, ns (0 leaves the kernel default of 50 µs).
+    pub timer_slack_ns: u64,
+    pub io_threads: usize,
+    /// Global in-flight bound per mechanism (split evenly over the shards).
+    pub bounds: [u32; MechanismKind::COUNT],
+}
+
+/// Hands probes of real mechanisms to the I/O runtime.
+struct IoDispatch {
+    handle: Option<tokio::runtime::Handle>,
+    prober: Arc<dyn Prober>,
+    done: SyncSender<Completion>,
+    waker: Arc<ShardWaker>,
+}
+
+impl Dispatch for IoDispatch {
+    fn start(&mut self, p: &ProbeStart, template: &Arc<ProbeTemplate>) {
+        let start = *p;
+        let done = self.done.clone();
+        let waker = Arc::clone(&self.waker);
+        let Some(handle) = &self.handle else {
+            let now = mono_now_ns();
+            let _ = done.try_send(errored(start, now, "no I/O runtime"));
+            return;
+        };
+        let fut = self.prober.probe(template, p.pod);
+        // Outer guard only: mechanisms enforce timeoutSeconds themselves; this catches a
+        // prober that never returns, so a worker cannot be stuck forever.
+        let guard =
+            Duration::from_nanos(template.timeout_ns.saturating_mul(3)) + Duration::from_secs(1);
+        handle.spawn(async move {
+            let started = mono_now_ns();
+            let outcome = tokio::time::timeout(guard, fut)
+                .await
+                .unwrap_or_else(|_| Outcome::errored("the prober did not return in time"));
+            let finished = mono_now_ns();
+            let keep_output = outcome.errored || outcome.result != ProbeResult::Success;
+            let c = Completion {
+                start,
+                started_ns: started,
+                finished_ns: finished,
+                result: outcome.result,
+                errored: outcome.errored,
+                output: keep_output.then(|| outcome.output.into_boxed_str()),
+            };
+            // Capacity ≥ the shard's in-flight bound, so this never finds the channel full.
+            let _ = done.try_send(c);
+            waker.wake();
+        });
+    }
+}
+
+fn errored(start: ProbeStart, now: u64, why: &str) -> Completion {
+    Completion {
+        start,
+        started_ns: now,
+        finished_ns: now,
+        result: ProbeResult::Unknown,
+        errored: true,
+        output: Some(why.into()),
+    }
+}
+
+/// What the engine learns when a shard has built its workers.
+pub struct Built {
+    pub state_bytes: usize,
+    pub workers: usize,
+}
+
+/// Run the fleet. `setup` is called once every shard has built its workers (RSS can be
+/// read then) and returns the run's window; the shards then arm and run it.
+pub fn run(
+    fleet: &Fleet,
+    cfg: &HiresConfig,
+    shard_cfg: ShardConfig,
+    prober: Arc<dyn Prober>,
+    links: Vec<IntervalLink>,
+    setup: impl FnOnce(&[Built]) -> Window,
+) -> Result<Vec<ProducerOutput>, EngineError> {
+    let shards = cfg.shards.max(1);
+    let needs_io = fleet
+        .templates
+        .iter()
+        .any(|t| t.kind != MechanismKind::Noop);
+    let runtime = if needs_io {
+        Some(
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(cfg.io_threads.max(1))
+                .thread_name("pb-io")
+                .enable_all()
+                .build()
+                .map_err(EngineError::Runtime)?,
+        )
+    } else {
+        None
+    };
+    let mut bounds = cfg.bounds;
+    for b in &mut bounds {
+        *b = (*b).div_ceil(shards as u32).max(1);
+    }
+    let shard_cfg = ShardConfig {
+        bounds,
+        ..shard_cfg
+    };
+    let fleet = Arc::new(fleet.clone());
+    let built_barrier = Arc::new(Barrier::new(shards + 1));
+    let mut window_txs = Vec::new();
+    let mut built_rxs = Vec::new();
+    let mut handles = Vec::new();
+    let mut links = links.into_iter();
+    for i in 0..shards {
+        let (window_tx, window_rx) = sync_channel::<Window>(1);
+        let (built_tx, built_rx) = sync_channel::<Result<Built, EngineError>>(1);
+        window_txs.push(window_tx);
+        built_rxs.push(built_rx);
+        let fleet = Arc::clone(&fleet);
+        let barrier = Arc::clone(&built_barrier);
+        let link = links.next();
+        let prober = Arc::clone(&prober);
+        let handle = runtime.as_ref().map(|r| r.handle().clone());
+        let cfg = *cfg;
+        let series = fleet.series.len();
+        let h = std::thread::Builder::new()
+            .name(format!("pb-shard-{i}"))
+            .spawn(move || {
+                let rec = Recorder::new(series, u64::MAX, 1_000_000_000, link);
+                let core = ShardCore::new(&fleet, i, shards, shard_cfg, rec);
+                drop(fleet);
+                let timer = ShardTimer::new(cfg.timer);
+                let (core, timer) = match timer {
+                    Ok(t) => {
+                        let _ = built_tx.send(Ok(Built {
+                            state_bytes: core.state_bytes(),
+                            workers: core.worker_count(),
+                        }));
+                        (core, t)
+                    }
+                    Err(e) => {
+                        let _ = built_tx.send(Err(EngineError::Timer(e)));
+                        barrier.wait();
+                        return None;
+                    }
+                };
+                barrier.wait();
+                let window = window_rx.recv().ok()?;
+                let cap = shard_cfg.bounds.iter().map(|&b| b as usize).sum::<usize>() + 16;
+                let (done_tx, done_rx) = sync_channel(cap);
+                Some(shard_loop(
+                    core, timer, window, cfg, handle, prober, done_tx, done_rx,
+                ))
+            })
+            .map_err(EngineError::Thread)?;
+        handles.push(h);
+    }
+    let mut built = Vec::new();
+    let mut first_err = None;
+    for rx in &built_rxs {
+        match rx.recv() {
+            Ok(Ok(b)) => built.push(b),
+            Ok(Err(e)) => first_err = first_err.or(Some(e)),
+            Err(_) => first_err = first_err.or(Some(EngineError::ShardDied)),
+        }
+    }
+    built_barrier.wait();
+    if let Some(e) = first_err {
+        drop(window_txs);
+        for h in handles {
+            let _ = h.join();
+        }
+        return Err(e);
+    }
+    let window = setup(&built);
+    for tx in &window_txs {
+        let _ = tx.send(window);
+    }
+    let mut out = Vec::new();
+    for h in handles {
+        match h.join() {
+            Ok(Some(o)) => out.push(o),
+            _ => return Err(EngineError::ShardDied),
+        }
+    }
+    if let Some(rt) = runtime {
+        rt.shutdown_timeout(Duration::from_secs(1));
+    }
+    Ok(out)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn shard_loop(
+    mut core: ShardCore,
+    mut timer: ShardTimer,
+    window: Window,
+    cfg: HiresConfig,
+    handle: Option<tokio::runtime::Handle>,
+    prober: Arc<dyn Prober>,
+    done_tx: SyncSender<Completion>,
+    done_rx: Receiver<Completion>,
+) -> ProducerOutput {
+    timer.bind_thread(cfg.timer_slack_ns);
+    core.arm(window.start_ns, window.measure_from_ns, window.stop_ns);
+    let clock = MonoClock;
+    let mut io = IoDispatch {
+        handle,
+        prober,
+        done: done_tx,
+        waker: timer.waker(),
+    };
+    let interval = window.interval_ns.max(1);
+    loop {
+        while let Ok(c) = done_rx.try_recv() {
+            core.complete(c, &clock, &mut io);
+        }
+        core.run_due(&clock, &mut io);
+        let now = clock.now_ns();
+        core.rec.roll(now);
+        let stopping = now >= window.stop_ns;
+        if stopping && (core.busy() == 0 || now >= window.drain_deadline_ns) {
+            break;
+        }
+        let mut wake = if stopping {
+            window.drain_deadline_ns.min(now + 50_000_000)
+        } else {
+            core.next_deadline().unwrap_or(u64::MAX).min(window.stop_ns)
+        };
+        // Wake at each interval boundary so a quiet shard still ships its interval.
+        if now >= window.measure_from_ns {
+            let next_boundary =
+                window.measure_from_ns + ((now - window.measure_from_ns) / interval + 1) * interval;
+            wake = wake.min(next_boundary);
+        }
+        if wake <= now {
+            continue;
+        }
+        timer.prepare_park();
+        match done_rx.try_recv() {
+            Ok(c) => {
+                timer.cancel_park();
+                core.complete(c, &clock, &mut io);
+            }
+            Err(_) => timer.wait_until(wake),
+        }
+    }
+    let unfinished = core.abandon_in_flight();
+    core.rec.flush();
+    ProducerOutput::from_shard(core, unfinished)
+}

@@ -1,0 +1,339 @@
+//! The task-per-worker scheduler (`--scheduler naive`): what the kubelet does with one
+//! goroutine and a ticker per worker, done with one tokio task and `interval` per worker.
+//! Kept so one command compares it with the sharded engine: tokio's timer rounds every
+//! deadline up to its 1 ms tick, and every idle worker is a task (~700 bytes).
+//!
+//! Same kubelet state machine, same recording: `MissedTickBehavior::Skip` returns a late
+//! tick once with its original deadline, then realigns to the grid — Go's one buffered
+//! tick; a tick returned while its deadline is before the previous probe's end is the
+//! overrun's pending tick, and the grid points skipped are the missed ticks.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::time::MissedTickBehavior;
+
+use super::clock::{InstantMap, mono_now_ns};
+use super::engine::{EngineConfig, EngineError, ProducerOutput, Window};
+use super::fleet::{Fleet, initial_offset_ns};
+use super::mechanism::{MechanismKind, ProbeTemplate, Prober};
+use super::shard::{EventKind, EventRecord};
+use crate::kubelet::{ContainerView, PodView, ProbeWorker, RunState, StartupHold, Tick};
+use crate::measure::recorder::IntervalLink;
+use crate::measure::{Metric, Recorder};
+use crate::probe::{Outcome, ProbeResult};
+use crate::spec::ProbeType;
+
+/// Recording lanes: tasks record into `lane = worker % lanes` under a mutex (uncontended
+/// most of the time), so no per-task histograms are needed.
+pub fn lanes(threads: usize) -> usize {
+    threads.max(1) * 4
+}
+
+struct Lane {
+    rec: Recorder,
+    events: Vec<EventRecord>,
+    events_dropped: u64,
+    max_events: usize,
+}
+
+struct Shared {
+    lanes: Vec<Mutex<Lane>>,
+    alive: AtomicUsize,
+    map: InstantMap,
+    window: Window,
+    prober: Arc<dyn Prober>,
+}
+
+/// Build one task per worker on a multi-thread runtime ("pb-naive" threads), run the
+/// window, and return one output per lane.
+pub fn run(
+    fleet: &Fleet,
+    cfg: &EngineConfig,
+    prober: Arc<dyn Prober>,
+    links: Vec<IntervalLink>,
+    setup: impl FnOnce(&[()]) -> Window,
+) -> Result<Vec<ProducerOutput>, EngineError> {
+    let threads = cfg.shards.max(1);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .thread_name("pb-naive")
+        .enable_all()
+        .build()
+        .map_err(EngineError::Runtime)?;
+    let series = fleet.series.len();
+    let lanes: Vec<Mutex<Lane>> = links
+        .into_iter()
+        .map(|l| {
+            Mutex::new(Lane {
+                rec: Recorder::new(series, u64::MAX, 1_000_000_000, Some(l)),
+                events: Vec::new(),
+                events_dropped: 0,
+                max_events: cfg.max_events / lanes(threads).max(1),
+            })
+        })
+        .collect();
+    let window = setup(&[]);
+    for l in &lanes {
+        if let Ok(mut l) = l.lock() {
+            l.rec.measure_from_ns = window.measure_from_ns;
+        }
+    }
+    let shared = Arc::new(Shared {
+        lanes,
+        alive: AtomicUsize::new(0),
+        map: InstantMap::new(),
+        window,
+        prober,
+    });
+    let mut index = 0u64;
+    {
+        let _guard = rt.enter();
+        for g in &fleet.groups {
+            for pod in g.first_pod..g.first_pod + g.replicas {
+                for c in &g.containers {
+                    // Startup gating across a container's workers: a shared flag, set by
+                    // the startup worker's success.
+                    let started = Arc::new(AtomicBool::new(!c.has_startup));
+                    for &t in &c.templates {
+                        let tmpl = Arc::clone(&fleet.templates[t as usize]);
+                        let offset =
+                            initial_offset_ns(cfg.initial_phase, cfg.seed, pod, t, tmpl.period_ns);
+                        shared.alive.fetch_add(1, Ordering::SeqCst);
+                        tokio::spawn(worker_task(
+                            Arc::clone(&shared),
+                            tmpl,
+                            t,
+                            pod,
+                            (index % shared.lanes.len() as u64) as usize,
+                            offset,
+                            Arc::clone(&started),
+                            g.restart_never,
+                        ));
+                        index += 1;
+                    }
+                }
+            }
+        }
+    }
+    // Wait for the tasks to see the end, then for in-flight probes up to the drain deadline.
+    rt.block_on(async {
+        loop {
+            let now = mono_now_ns();
+            if shared.alive.load(Ordering::SeqCst) == 0 || now >= window.drain_deadline_ns {
+                break;
+            }
+            // Wake idle lanes so their intervals ship even without probes.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            for l in &shared.lanes {
+                if let Ok(mut l) = l.lock() {
+                    l.rec.roll(mono_now_ns());
+                }
+            }
+        }
+    });
+    let unfinished = shared.alive.load(Ordering::SeqCst) as u64;
+    rt.shutdown_timeout(Duration::from_secs(1));
+    let shared = Arc::try_unwrap(shared).map_err(|_| EngineError::ShardDied)?;
+    let mut out = Vec::new();
+    for (i, l) in shared.lanes.into_iter().enumerate() {
+        let Ok(mut l) = l.into_inner() else {
+            return Err(EngineError::ShardDied);
+        };
+        l.rec.flush();
+        if i == 0
+            && let Some(s) = l.rec.series.first_mut()
+        {
+            s.counters.unfinished += unfinished;
+        }
+        out.push(ProducerOutput {
+            series: l.rec.series,
+            events: l.events,
+            events_dropped: l.events_dropped,
+            wakeups: 0,
+            intervals_dropped: l.rec.intervals_dropped,
+        });
+    }
+    Ok(out)
+}
+
+/// Decrements the live-task count however the task ends (also when the runtime drops it).
+struct AliveGuard(Arc<Shared>);
+
+impl Drop for AliveGuard {
+    fn drop(&mut self) {
+        self.0.alive.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn worker_task(
+    shared: Arc<Shared>,
+    tmpl: Arc<ProbeTemplate>,
+    template: u32,
+    pod: u32,
+    lane: usize,
+    offset_ns: u64,
+    started: Arc<AtomicBool>,
+    restart_never: bool,
+) {
+    let guard = AliveGuard(Arc::clone(&shared));
+    let w = shared.window;
+    let period = tmpl.period_ns;
+    let first = shared.map.to_instant(w.start_ns + offset_ns);
+    let mut iv = tokio::time::interval_at(first.into(), Duration::from_nanos(period));
+    iv.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let mut kubelet = ProbeWorker::new(tmpl.probe_type, &tmpl.probe, StartupHold::default());
+    let series = usize::from(tmpl.series);
+    let mut last_finish = 0u64;
+    let mut prev_intended: Option<u64> = None;
+    loop {
+        let tick = iv.tick().await;
+        let intended = shared.map.to_ns(tick.into_std());
+        if intended >= w.stop_ns {
+            break;
+        }
+        let now = mono_now_ns();
+        let overrun = intended < last_finish;
+        let missed = prev_intended.map_or(0, |p| {
+            (intended.saturating_sub(p) / period).saturating_sub(1)
+        });
+        prev_intended = Some(intended);
+        let view = PodView {
+            terminal: false,
+            deleting: false,
+            restart_never,
+            container: Some(ContainerView {
+                id: 1,
+                state: RunState::Running {
+                    started_at: w.start_ns,
+                },
+                started: started.load(Ordering::Relaxed),
+            }),
+        };
+        let (decision, _) = kubelet.tick(&view, now);
+        let measured = intended >= w.measure_from_ns;
+        match decision {
+            Tick::Stop => break,
+            Tick::Skip => {
+                if measured && let Ok(mut l) = shared.lanes[lane].lock() {
+                    l.rec.counters(series).skipped += 1;
+                    l.rec.counters(series).missed_ticks += missed;
+                }
+                continue;
+            }
+            Tick::Probe => {}
+        }
+        if measured && let Ok(mut l) = shared.lanes[lane].lock() {
+            let c = l.rec.counters(series);
+            c.dispatched += 1;
+            c.missed_ticks += missed;
+            if overrun {
+                c.overruns += 1;
+            }
+            let m = if overrun {
+                Metric::OverrunDelay
+            } else {
+                Metric::DispatchLag
+            };
+            l.rec.record(series, m, now - intended.min(now), now);
+        }
+        let (started_ns, outcome) = if tmpl.kind == MechanismKind::Noop {
+            (now, Outcome::success(""))
+        } else {
+            let s = mono_now_ns();
+            let timeout =
+                Duration::from_nanos(tmpl.timeout_ns.saturating_mul(3)) + Duration::from_secs(1);
+            let o = tokio::time::timeout(timeout, shared.prober.probe(&tmpl, pod))
+                .await
+                .unwrap_or_else(|_| Outcome::errored("the prober did not return in time"));
+            (s, o)
+        };
+        let finished = if tmpl.kind == MechanismKind::Noop {
+            now
+        } else {
+            mono_now_ns()
+        };
+        last_finish = finished;
+        let update = if outcome.errored {
+            kubelet.record_errored();
+            None
+        } else {
+            kubelet.record(outcome.result.counts_as_success())
+        };
+        if let Some(u) = update
+            && tmpl.probe_type == ProbeType::Startup
+            && u.result == crate::kubelet::CachedResult::Success
+        {
+            started.store(true, Ordering::Relaxed);
+        }
+        if let Ok(mut l) = shared.lanes[lane].lock() {
+            if measured {
+                l.rec.record(
+                    series,
+                    Metric::StartLag,
+                    started_ns.saturating_sub(intended),
+                    finished,
+                );
+                l.rec.record(
+                    series,
+                    Metric::Latency,
+                    finished.saturating_sub(started_ns),
+                    finished,
+                );
+                l.rec.record(
+                    series,
+                    Metric::CorrectedLatency,
+                    finished.saturating_sub(intended),
+                    finished,
+                );
+                l.rec.count_probe(series, finished);
+                let c = l.rec.counters(series);
+                c.probes += 1;
+                if outcome.errored {
+                    c.errored += 1;
+                } else if outcome.result.counts_as_success() {
+                    c.success += 1;
+                    if outcome.result == ProbeResult::Warning {
+                        c.warning += 1;
+                    }
+                } else {
+                    c.failure += 1;
+                }
+                if update.is_some() {
+                    c.published += 1;
+                }
+            }
+            let kind = if outcome.errored {
+                Some(EventKind::Errored)
+            } else {
+                match outcome.result {
+                    ProbeResult::Warning => Some(EventKind::Warning),
+                    ProbeResult::Failure | ProbeResult::Unknown => Some(EventKind::Failed),
+                    ProbeResult::Success => None,
+                }
+            };
+            let mut push = |kind, output: Option<Box<str>>| {
+                if l.events.len() < l.max_events {
+                    l.events.push(EventRecord {
+                        t_ns: finished,
+                        pod,
+                        template,
+                        kind,
+                        output,
+                    });
+                } else {
+                    l.events_dropped += 1;
+                }
+            };
+            if let Some(k) = kind {
+                push(k, Some(outcome.output.into_boxed_str()));
+            }
+            if let Some(u) = update {
+                push(EventKind::Published(u.result), None);
+            }
+        }
+    }
+    drop(guard);
+}

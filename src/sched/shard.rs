@@ -1,0 +1,883 @@
+//! One shard's scheduling core: its workers' kubelet state, their timers, the concurrency
+//! bounds, and the per-probe bookkeeping. Pure logic: time comes from a [`Clock`] and
+//! probes leave through a [`Dispatch`], so every timeline here is tested on a virtual
+//! clock, and the real-time driver (`hires`) only adds waiting.
+//!
+//! The kubelet's tick rules it reproduces (pkg/kubelet/prober/worker.go, Go's ticker):
+//! - deadlines sit on the worker's grid W + k·period, never "period after the last probe";
+//! - single flight: a worker never overlaps itself; a tick that comes while its probe runs
+//!   is kept (Go's ticker channel buffers one) and fires when the probe completes — its wait
+//!   is the *overrun delay*, recorded apart from the dispatch lag; every further tick in
+//!   the meantime is dropped and counted as missed; the grid then continues unchanged.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use super::clock::Clock;
+use super::fleet::{Fleet, InitialPhase, initial_offset_ns};
+use super::mechanism::{MechanismKind, ProbeTemplate};
+use super::wheel::Wheel;
+use crate::kubelet::{
+    CachedResult, ContainerView, PodView, ProbeWorker, Published, RunState, StartupHold, Tick,
+};
+use crate::measure::{Metric, Recorder};
+use crate::probe::ProbeResult;
+use crate::spec::ProbeType;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WorkerState {
+    /// Linked in the wheel, waiting for its next tick.
+    Idle,
+    /// Its probe is in flight or waiting for a concurrency slot; not in the wheel.
+    Busy,
+    /// The kubelet worker exited (or the run ended for it).
+    Stopped,
+}
+
+/// Per-worker state: the kubelet's worker plus three indices. The timer fields (deadline,
+/// link) live in the [`Wheel`]. See [`ShardCore::bytes_per_worker`].
+#[derive(Debug, Clone)]
+struct WorkerSlot {
+    kubelet: ProbeWorker,
+    template: u32,
+    container: u32,
+    state: WorkerState,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct ContainerSlot {
+    view: ContainerView,
+    /// Local pod index.
+    pod: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct PodSlot {
+    /// Pod number in the plan (gives its address).
+    global: u32,
+    terminal: bool,
+    deleting: bool,
+    restart_never: bool,
+}
+
+/// A probe handed to a mechanism.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProbeStart {
+    /// Local worker index (comes back in the [`Completion`]).
+    pub worker: u32,
+    /// Pod number in the plan.
+    pub pod: u32,
+    pub template: u32,
+    pub intended_ns: u64,
+    pub dispatched_ns: u64,
+    /// Fired as the pending tick of an overrun.
+    pub overrun: bool,
+}
+
+/// A finished probe, as the mechanism reports it back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Completion {
+    pub start: ProbeStart,
+    pub started_ns: u64,
+    pub finished_ns: u64,
+    pub result: ProbeResult,
+    pub errored: bool,
+    /// The kubelet's output text, kept only for failures, warnings and errors (events).
+    pub output: Option<Box<str>>,
+}
+
+/// Where probes of real mechanisms go. The completion comes back through
+/// [`ShardCore::complete`].
+pub trait Dispatch {
+    fn start(&mut self, probe: &ProbeStart, template: &Arc<ProbeTemplate>);
+}
+
+/// What an event records (rendered into events.jsonl at the end).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    /// `<Type> probe failed: <output>` (Warning, Unhealthy).
+    Failed,
+    /// `<Type> probe warning: <output>` (Warning, ProbeWarning).
+    Warning,
+    /// `<Type> probe errored and resulted in unknown state: <err>` (Warning, Unhealthy).
+    Errored,
+    /// The results cache published a new value at the threshold.
+    Published(CachedResult),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRecord {
+    pub t_ns: u64,
+    pub pod: u32,
+    pub template: u32,
+    pub kind: EventKind,
+    pub output: Option<Box<str>>,
+}
+
+/// Shard settings.
+#[derive(Debug, Clone, Copy)]
+pub struct ShardConfig {
+    pub initial_phase: InitialPhase,
+    pub seed: u64,
+    /// In-flight bound per mechanism, for this shard.
+    pub bounds: [u32; MechanismKind::COUNT],
+    /// Events kept per shard; beyond it they are counted, not stored.
+    pub max_events: usize,
+}
+
+/// Counters that belong to no series.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ShardCounters {
+    pub wakeups: u64,
+    pub events_dropped: u64,
+    pub workers_stopped: u64,
+}
+
+pub struct ShardCore {
+    workers: Vec<WorkerSlot>,
+    containers: Vec<ContainerSlot>,
+    pods: Vec<PodSlot>,
+    templates: Vec<Arc<ProbeTemplate>>,
+    wheel: Wheel,
+    due: Vec<u32>,
+    queues: [VecDeque<ProbeStart>; MechanismKind::COUNT],
+    in_flight: [u32; MechanismKind::COUNT],
+    cfg: ShardConfig,
+    /// Ticks intended at or after this are not fired (end of the run).
+    stop_ns: u64,
+    pub rec: Recorder,
+    pub events: Vec<EventRecord>,
+    pub counters: ShardCounters,
+}
+
+impl ShardCore {
+    /// Build the workers of the pods `pod % shards == shard` (all workers of a pod live in
+    /// one shard, since a startup probe gates its container's other workers).
+    pub fn new(
+        fleet: &Fleet,
+        shard: usize,
+        shards: usize,
+        cfg: ShardConfig,
+        rec: Recorder,
+    ) -> Self {
+        let shards = shards.max(1) as u32;
+        let mut workers = Vec::new();
+        let mut containers = Vec::new();
+        let mut pods = Vec::new();
+        let mut offsets = Vec::new();
+        for g in &fleet.groups {
+            for pod in g.first_pod..g.first_pod + g.replicas {
+                if pod % shards != shard as u32 {
+                    continue;
+                }
+                let local_pod = pods.len() as u32;
+                pods.push(PodSlot {
+                    global: pod,
+                    terminal: false,
+                    deleting: false,
+                    restart_never: g.restart_never,
+                });
+                for c in &g.containers {
+                    // For this engine every container runs from the start with ID 1; the
+                    // pod lifecycle feeds real views through `set_container`.
+                    let container = containers.len() as u32;
+                    containers.push(ContainerSlot {
+                        view: ContainerView {
+                            id: 1,
+                            state: RunState::Running { started_at: 0 },
+                            started: !c.has_startup,
+                        },
+                        pod: local_pod,
+                    });
+                    for &t in &c.templates {
+                        let tmpl = &fleet.templates[t as usize];
+                        workers.push(WorkerSlot {
+                            kubelet: ProbeWorker::new(
+                                tmpl.probe_type,
+                                &tmpl.probe,
+                                StartupHold::default(),
+                            ),
+                            template: t,
+                            container,
+                            state: WorkerState::Idle,
+                        });
+                        offsets.push(initial_offset_ns(
+                            cfg.initial_phase,
+                            cfg.seed,
+                            pod,
+                            t,
+                            tmpl.period_ns,
+                        ));
+                    }
+                }
+            }
+        }
+        // Offsets wait in the deadline array until `arm` knows the start time.
+        let mut wheel = Wheel::new(workers.len(), 0);
+        for (w, &off) in offsets.iter().enumerate() {
+            wheel.set_deadline(w as u32, off);
+        }
+        drop(offsets);
+        ShardCore {
+            workers,
+            containers,
+            pods,
+            templates: fleet.templates.clone(),
+            wheel,
+            due: Vec::with_capacity(4096),
+            queues: std::array::from_fn(|_| VecDeque::with_capacity(1024)),
+            in_flight: [0; MechanismKind::COUNT],
+            cfg,
+            stop_ns: u64::MAX,
+            rec,
+            events: Vec::new(),
+            counters: ShardCounters::default(),
+        }
+    }
+
+    /// Place every worker's grid: first tick at `start_ns` + its initial offset; containers
+    /// run from `start_ns`; ticks intended at or after `stop_ns` are not fired; probes
+    /// intended before `measure_from_ns` are warm-up.
+    pub fn arm(&mut self, start_ns: u64, measure_from_ns: u64, stop_ns: u64) {
+        let n = self.workers.len();
+        let offsets: Vec<u64> = (0..n as u32).map(|w| self.wheel.deadline(w)).collect();
+        self.wheel = Wheel::new(n, start_ns);
+        for (w, off) in offsets.into_iter().enumerate() {
+            self.wheel.schedule(w as u32, start_ns + off);
+        }
+        for c in &mut self.containers {
+            if let RunState::Running { started_at } = &mut c.view.state {
+                *started_at = start_ns;
+            }
+        }
+        self.stop_ns = stop_ns;
+        self.rec.measure_from_ns = measure_from_ns;
+    }
+
+    pub fn worker_count(&self) -> usize {
+        self.workers.len()
+    }
+
+    /// Memory this shard's worker state takes per worker: the worker slot, the wheel's
+    /// per-worker fields, and a share of the container and pod slots and wheel heads.
+    pub fn state_bytes(&self) -> usize {
+        self.workers.capacity() * std::mem::size_of::<WorkerSlot>()
+            + self.containers.capacity() * std::mem::size_of::<ContainerSlot>()
+            + self.pods.capacity() * std::mem::size_of::<PodSlot>()
+            + self.wheel.bytes()
+    }
+
+    /// Size of the fixed per-worker structs (worker slot + wheel deadline and link).
+    pub fn bytes_per_worker_struct() -> usize {
+        std::mem::size_of::<WorkerSlot>() + 8 + 4
+    }
+
+    /// The earliest moment something is due (a tick), if any.
+    pub fn next_deadline(&self) -> Option<u64> {
+        self.wheel.next_deadline()
+    }
+
+    /// Probes in flight or queued for a concurrency slot.
+    pub fn busy(&self) -> u64 {
+        self.in_flight.iter().map(|&n| u64::from(n)).sum::<u64>()
+            + self.queues.iter().map(|q| q.len() as u64).sum::<u64>()
+    }
+
+    /// Fire every tick that is due now.
+    pub fn run_due(&mut self, clock: &impl Clock, disp: &mut impl Dispatch) -> usize {
+        self.counters.wakeups += 1;
+        let now = clock.now_ns();
+        let mut due = std::mem::take(&mut self.due);
+        due.clear();
+        self.wheel.pop_due(now, &mut due);
+        for &w in &due {
+            let intended = self.wheel.deadline(w);
+            if self.workers[w as usize].state != WorkerState::Idle {
+                continue;
+            }
+            if intended >= self.stop_ns {
+                // The run is over for this worker: it is not relinked.
+                continue;
+            }
+            let period = self.templates[self.workers[w as usize].template as usize].period_ns;
+            self.fire(w, intended, intended + period, false, clock, disp);
+        }
+        let n = due.len();
+        self.due = due;
+        n
+    }
+
+    /// One tick of worker `w`, intended at `intended`; `next_grid` is its next grid point.
+    fn fire(
+        &mut self,
+        w: u32,
+        intended: u64,
+        next_grid: u64,
+        overrun: bool,
+        clock: &impl Clock,
+        disp: &mut impl Dispatch,
+    ) {
+        let now = clock.now_ns();
+        let slot = &self.workers[w as usize];
+        let (t, c) = (slot.template, slot.container);
+        let view = self.pod_view(c);
+        let (tick, update) = self.workers[w as usize].kubelet.tick(&view, now);
+        if let Some(u) = update {
+            // Initial values and not-running failures: not threshold publications.
+            self.apply_publication(w, u, now, false);
+        }
+        let tmpl = Arc::clone(&self.templates[t as usize]);
+        let series = usize::from(tmpl.series);
+        let measured = self.rec.measured(intended);
+        match tick {
+            Tick::Skip => {
+                if measured {
+                    self.rec.counters(series).skipped += 1;
+                }
+                self.wheel.schedule(w, next_grid);
+            }
+            Tick::Stop => {
+                self.workers[w as usize].state = WorkerState::Stopped;
+                self.counters.workers_stopped += 1;
+            }
+            Tick::Probe => {
+                if measured {
+                    let c = self.rec.counters(series);
+                    c.dispatched += 1;
+                    if overrun {
+                        c.overruns += 1;
+                    }
+                    let metric = if overrun {
+                        Metric::OverrunDelay
+                    } else {
+                        Metric::DispatchLag
+                    };
+                    self.rec
+                        .record(series, metric, now.saturating_sub(intended), now);
+                }
+                self.workers[w as usize].state = WorkerState::Busy;
+                self.wheel.set_deadline(w, next_grid);
+                let start = ProbeStart {
+                    worker: w,
+                    pod: self.pods[self.containers[c as usize].pod as usize].global,
+                    template: t,
+                    intended_ns: intended,
+                    dispatched_ns: now,
+                    overrun,
+                };
+                let k = tmpl.kind.index();
+                if tmpl.kind == MechanismKind::Noop {
+                    // Nothing to run: the probe starts and ends at its dispatch.
+                    self.finish(
+                        Completion {
+                            start,
+                            started_ns: now,
+                            finished_ns: now,
+                            result: ProbeResult::Success,
+                            errored: false,
+                            output: None,
+                        },
+                        clock,
+                        disp,
+                    );
+                } else if self.in_flight[k] < self.cfg.bounds[k].max(1) {
+                    self.in_flight[k] += 1;
+                    disp.start(&start, &tmpl);
+                } else {
+                    if measured {
+                        self.rec.counters(series).bound_delayed += 1;
+                    }
+                    self.queues[k].push_back(start);
+                }
+            }
+        }
+    }
+
+    /// A probe of a real mechanism finished.
+    pub fn complete(&mut self, c: Completion, clock: &impl Clock, disp: &mut impl Dispatch) {
+        let k = self.templates[c.start.template as usize].kind.index();
+        self.in_flight[k] = self.in_flight[k].saturating_sub(1);
+        self.finish(c, clock, disp);
+        // A slot freed: start the probes the bound held back, oldest first.
+        while self.in_flight[k] < self.cfg.bounds[k].max(1) {
+            let Some(q) = self.queues[k].pop_front() else {
+                break;
+            };
+            if self.workers[q.worker as usize].state != WorkerState::Busy {
+                continue;
+            }
+            let now = clock.now_ns();
+            let tmpl = Arc::clone(&self.templates[q.template as usize]);
+            if self.rec.measured(q.intended_ns) {
+                self.rec.counters(usize::from(tmpl.series)).bound_wait_ns +=
+                    now.saturating_sub(q.dispatched_ns);
+            }
+            self.in_flight[k] += 1;
+            disp.start(&q, &tmpl);
+        }
+    }
+
+    fn finish(&mut self, c: Completion, clock: &impl Clock, disp: &mut impl Dispatch) {
+        let w = c.start.worker;
+        let tmpl = Arc::clone(&self.templates[c.start.template as usize]);
+        let series = usize::from(tmpl.series);
+        let intended = c.start.intended_ns;
+        let now = c.finished_ns;
+        if self.rec.measured(intended) {
+            let started = c.started_ns;
+            self.rec.record(
+                series,
+                Metric::StartLag,
+                started.saturating_sub(intended),
+                now,
+            );
+            self.rec
+                .record(series, Metric::Latency, now.saturating_sub(started), now);
+            self.rec.record(
+                series,
+                Metric::CorrectedLatency,
+                now.saturating_sub(intended),
+                now,
+            );
+            self.rec.count_probe(series, now);
+            let counters = self.rec.counters(series);
+            counters.probes += 1;
+            if c.errored {
+                counters.errored += 1;
+            } else if c.result.counts_as_success() {
+                counters.success += 1;
+                if c.result == ProbeResult::Warning {
+                    counters.warning += 1;
+                }
+            } else {
+                counters.failure += 1;
+            }
+        }
+        let slot = &mut self.workers[w as usize];
+        if slot.state == WorkerState::Busy {
+            slot.state = WorkerState::Idle;
+        }
+        // The kubelet discards an errored result; otherwise it counts toward thresholds.
+        let update = if c.errored {
+            slot.kubelet.record_errored();
+            None
+        } else {
+            slot.kubelet.record(c.result.counts_as_success())
+        };
+        let kind = if c.errored {
+            Some(EventKind::Errored)
+        } else {
+            match c.result {
+                ProbeResult::Warning => Some(EventKind::Warning),
+                ProbeResult::Failure | ProbeResult::Unknown => Some(EventKind::Failed),
+                ProbeResult::Success => None,
+            }
+        };
+        if let Some(kind) = kind {
+            self.event(now, w, kind, c.output);
+        }
+        if let Some(u) = update {
+            self.apply_publication(w, u, now, true);
+        }
+        if self.workers[w as usize].state != WorkerState::Idle {
+            return;
+        }
+        // Next tick: on the grid, unless ticks passed while the probe ran.
+        let next = self.wheel.deadline(w);
+        let period = tmpl.period_ns;
+        let now = clock.now_ns().max(now);
+        if next >= self.stop_ns {
+            return;
+        }
+        if now >= next {
+            // Go's ticker kept the first of those ticks; the rest were dropped.
+            let missed = (now - next) / period;
+            if self.rec.measured(next) {
+                self.rec.counters(series).missed_ticks += missed;
+            }
+            let after = next + (missed + 1) * period;
+            self.fire(w, next, after, true, clock, disp);
+        } else {
+            self.wheel.schedule(w, next);
+        }
+    }
+
+    fn apply_publication(&mut self, w: u32, u: Published, now: u64, threshold: bool) {
+        let slot = &self.workers[w as usize];
+        let tmpl = &self.templates[slot.template as usize];
+        let c = slot.container as usize;
+        // A startup success marks the container started, which lets its liveness and
+        // readiness workers probe (kubelet prober_manager isContainerStarted).
+        if tmpl.probe_type == ProbeType::Startup && u.result == CachedResult::Success {
+            self.containers[c].view.started = true;
+        }
+        if threshold {
+            let series = usize::from(tmpl.series);
+            if now >= self.rec.measure_from_ns {
+                self.rec.counters(series).published += 1;
+            }
+            self.event(now, w, EventKind::Published(u.result), None);
+        }
+    }
+
+    fn event(&mut self, t_ns: u64, w: u32, kind: EventKind, output: Option<Box<str>>) {
+        if self.events.len() >= self.cfg.max_events {
+            self.counters.events_dropped += 1;
+            return;
+        }
+        let slot = &self.workers[w as usize];
+        let pod = self.pods[self.containers[slot.container as usize].pod as usize].global;
+        self.events.push(EventRecord {
+            t_ns,
+            pod,
+            template: slot.template,
+            kind,
+            output,
+        });
+    }
+
+    fn pod_view(&self, container: u32) -> PodView {
+        let c = &self.containers[container as usize];
+        let p = &self.pods[c.pod as usize];
+        PodView {
+            terminal: p.terminal,
+            deleting: p.deleting,
+            restart_never: p.restart_never,
+            container: Some(c.view),
+        }
+    }
+
+    /// Feed a container's new state (the pod lifecycle's hook: restarts give a new ID).
+    pub fn set_container(&mut self, container: u32, view: ContainerView) {
+        if let Some(c) = self.containers.get_mut(container as usize) {
+            c.view = view;
+        }
+    }
+
+    /// Mark a pod terminal (Failed/Succeeded) or deleting.
+    pub fn set_pod(&mut self, local_pod: u32, terminal: bool, deleting: bool) {
+        if let Some(p) = self.pods.get_mut(local_pod as usize) {
+            p.terminal = terminal;
+            p.deleting = deleting;
+        }
+    }
+
+    /// At the drain deadline: whatever is still in flight or queued is unfinished.
+    pub fn abandon_in_flight(&mut self) -> u64 {
+        let n = self.busy();
+        for q in &mut self.queues {
+            q.clear();
+        }
+        self.in_flight = [0; MechanismKind::COUNT];
+        n
+    }
+
+    pub fn template(&self, t: u32) -> &Arc<ProbeTemplate> {
+        &self.templates[t as usize]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sched::clock::VirtualClock;
+    use crate::sched::fleet::GroupInput;
+    use crate::sched::mechanism::{NoMechanisms, Prober};
+    use crate::spec;
+
+    const MS: u64 = 1_000_000;
+    const S: u64 = 1_000 * MS;
+
+    /// A dispatcher that records starts; the test completes them by hand.
+    #[derive(Default)]
+    struct Manual {
+        started: Vec<ProbeStart>,
+    }
+
+    impl Dispatch for Manual {
+        fn start(&mut self, p: &ProbeStart, _t: &Arc<ProbeTemplate>) {
+            self.started.push(*p);
+        }
+    }
+
+    /// Every mechanism "supported", so tcp probes go to the dispatcher.
+    struct All;
+    impl Prober for All {
+        fn supports(&self, _k: MechanismKind) -> bool {
+            true
+        }
+        fn probe(&self, t: &Arc<ProbeTemplate>, p: u32) -> super::super::mechanism::ProbeFuture {
+            NoMechanisms.probe(t, p)
+        }
+    }
+
+    fn fleet(pods: u32, yaml_probe: &str, prober: &dyn Prober) -> Fleet {
+        let text = format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n  containers:\n  - name: c\n    image: x\n{yaml_probe}"
+        );
+        let loaded = spec::load_str("t.yaml", &text).unwrap();
+        Fleet::build(
+            &[GroupInput {
+                pod: loaded.pods[0].clone(),
+                replicas: pods,
+                probe_as: None,
+            }],
+            prober,
+        )
+    }
+
+    fn cfg(bound: u32) -> ShardConfig {
+        ShardConfig {
+            initial_phase: InitialPhase::None,
+            seed: 1,
+            bounds: [bound; MechanismKind::COUNT],
+            max_events: 100,
+        }
+    }
+
+    const TCP_10S: &str = "    livenessProbe:\n      tcpSocket: {port: 80}\n      periodSeconds: 10\n      failureThreshold: 3\n";
+
+    fn armed(mut c: ShardCore, measure_from: u64, stop: u64) -> ShardCore {
+        c.arm(1_000 * S, measure_from, stop);
+        c
+    }
+
+    fn core(pods: u32, bound: u32) -> ShardCore {
+        let f = fleet(pods, TCP_10S, &All);
+        armed(
+            ShardCore::new(
+                &f,
+                0,
+                1,
+                cfg(bound),
+                Recorder::new(f.series.len(), 0, S, None),
+            ),
+            0,
+            u64::MAX,
+        )
+    }
+
+    fn done(p: &ProbeStart, at: u64, ok: bool) -> Completion {
+        Completion {
+            start: *p,
+            started_ns: at,
+            finished_ns: at,
+            result: if ok {
+                ProbeResult::Success
+            } else {
+                ProbeResult::Failure
+            },
+            errored: false,
+            output: None,
+        }
+    }
+
+    #[test]
+    fn single_flight_keeps_one_pending_tick_and_drops_the_rest() {
+        let t0 = 1_000 * S;
+        let clock = VirtualClock::new(t0);
+        let mut d = Manual::default();
+        let mut c = core(1, 8);
+        c.run_due(&clock, &mut d);
+        assert_eq!(d.started.len(), 1, "first probe at the worker's start");
+        assert_eq!(d.started[0].intended_ns, t0);
+        // The probe hangs for 35 s: ticks at 10, 20, 30 s pass while it runs.
+        for k in 1..=3 {
+            clock.set(t0 + k * 10 * S);
+            c.run_due(&clock, &mut d);
+            assert_eq!(d.started.len(), 1, "a worker never overlaps itself");
+        }
+        clock.set(t0 + 35 * S);
+        let first = d.started[0];
+        c.complete(done(&first, t0 + 35 * S, true), &clock, &mut d);
+        // The pending tick (intended 10 s) fires at completion; 20 s and 30 s were dropped.
+        assert_eq!(d.started.len(), 2);
+        let pending = d.started[1];
+        assert!(pending.overrun);
+        assert_eq!(pending.intended_ns, t0 + 10 * S);
+        assert_eq!(pending.dispatched_ns, t0 + 35 * S);
+        let counters = c.rec.series[0].counters;
+        assert_eq!(counters.missed_ticks, 2);
+        assert_eq!(counters.overruns, 1);
+        // The grid continues: next tick at 40 s, not 45 s.
+        clock.set(t0 + 36 * S);
+        c.complete(done(&pending, t0 + 36 * S, true), &clock, &mut d);
+        assert_eq!(c.next_deadline(), Some(t0 + 40 * S));
+        clock.set(t0 + 40 * S);
+        c.run_due(&clock, &mut d);
+        assert_eq!(d.started.len(), 3);
+        assert_eq!(d.started[2].intended_ns, t0 + 40 * S);
+        assert!(!d.started[2].overrun);
+    }
+
+    #[test]
+    fn overrun_delay_is_kept_out_of_dispatch_lag() {
+        let t0 = 1_000 * S;
+        let clock = VirtualClock::new(t0 + 2 * MS); // woke 2 ms late
+        let mut d = Manual::default();
+        let mut c = core(1, 8);
+        c.run_due(&clock, &mut d);
+        clock.set(t0 + 10 * S + 3 * MS);
+        c.run_due(&clock, &mut d); // tick while busy: pending
+        clock.set(t0 + 14 * S);
+        let first = d.started[0];
+        c.complete(done(&first, t0 + 14 * S, true), &clock, &mut d);
+        let m = &c.rec.series[0].metrics;
+        let lag = m.get(Metric::DispatchLag);
+        let over = m.get(Metric::OverrunDelay);
+        assert_eq!(lag.len(), 1, "only the probe fired by its own tick");
+        assert!(lag.equivalent(lag.max(), 2 * MS), "{}", lag.max());
+        assert_eq!(over.len(), 1);
+        assert!(over.equivalent(over.max(), 4 * S), "{}", over.max());
+        // Corrected latency of the first probe runs from its intended time.
+        let cl = m.get(Metric::CorrectedLatency);
+        assert!(cl.equivalent(cl.max(), 14 * S));
+    }
+
+    #[test]
+    fn the_bound_delays_probes_and_counts_them() {
+        let t0 = 1_000 * S;
+        let clock = VirtualClock::new(t0);
+        let mut d = Manual::default();
+        let mut c = core(3, 1);
+        c.run_due(&clock, &mut d);
+        assert_eq!(d.started.len(), 1, "bound of one");
+        assert_eq!(c.busy(), 3);
+        clock.set(t0 + 5 * MS);
+        let p = d.started[0];
+        c.complete(done(&p, t0 + 5 * MS, true), &clock, &mut d);
+        assert_eq!(d.started.len(), 2, "the freed slot starts the next one");
+        let counters = c.rec.series[0].counters;
+        assert_eq!(counters.bound_delayed, 2);
+        assert_eq!(counters.bound_wait_ns, 5 * MS);
+        // Its dispatch lag stays the scheduler's (0); the wait shows in start lag.
+        let p2 = d.started[1];
+        assert_eq!(p2.dispatched_ns, t0);
+        clock.set(t0 + 6 * MS);
+        c.complete(
+            Completion {
+                started_ns: t0 + 5 * MS,
+                ..done(&p2, t0 + 6 * MS, true)
+            },
+            &clock,
+            &mut d,
+        );
+        let sl = c.rec.series[0].metrics.get(Metric::StartLag);
+        assert!(sl.equivalent(sl.max(), 5 * MS));
+    }
+
+    #[test]
+    fn failures_reach_the_threshold_and_liveness_holds() {
+        let t0 = 1_000 * S;
+        let clock = VirtualClock::new(t0);
+        let mut d = Manual::default();
+        let mut c = core(1, 8);
+        for k in 0..5u64 {
+            clock.set(t0 + k * 10 * S);
+            c.run_due(&clock, &mut d);
+            if let Some(p) = d.started.pop() {
+                c.complete(done(&p, t0 + k * 10 * S + MS, false), &clock, &mut d);
+            }
+        }
+        let counters = c.rec.series[0].counters;
+        assert_eq!(counters.failure, 3, "on hold after the third failure");
+        assert_eq!(counters.published, 1);
+        assert_eq!(counters.skipped, 2);
+        assert!(
+            c.events
+                .iter()
+                .any(|e| e.kind == EventKind::Published(CachedResult::Failure))
+        );
+    }
+
+    #[test]
+    fn startup_gates_liveness_until_it_succeeds() {
+        let probes = "    startupProbe:\n      tcpSocket: {port: 80}\n      periodSeconds: 1\n    livenessProbe:\n      tcpSocket: {port: 80}\n      periodSeconds: 1\n";
+        let f = fleet(1, probes, &All);
+        let mut c = armed(
+            ShardCore::new(&f, 0, 1, cfg(8), Recorder::new(f.series.len(), 0, S, None)),
+            0,
+            u64::MAX,
+        );
+        let t0 = 1_000 * S;
+        let clock = VirtualClock::new(t0);
+        let mut d = Manual::default();
+        c.run_due(&clock, &mut d);
+        assert_eq!(d.started.len(), 1, "only the startup worker probes");
+        let s = d.started.pop().unwrap();
+        assert_eq!(c.template(s.template).probe_type, ProbeType::Startup);
+        c.complete(done(&s, t0 + MS, true), &clock, &mut d);
+        clock.set(t0 + S);
+        c.run_due(&clock, &mut d);
+        assert_eq!(d.started.len(), 1, "startup on hold, liveness probes now");
+        assert_eq!(
+            c.template(d.started[0].template).probe_type,
+            ProbeType::Liveness
+        );
+    }
+
+    #[test]
+    fn noop_completes_inline_and_warm_up_is_not_recorded() {
+        let f = fleet(4, TCP_10S, &NoMechanisms);
+        assert_eq!(f.series[0].mechanism, MechanismKind::Noop, "stand-in");
+        let t0 = 1_000 * S;
+        let mut c = armed(
+            ShardCore::new(
+                &f,
+                0,
+                1,
+                ShardConfig {
+                    initial_phase: InitialPhase::Uniform,
+                    ..cfg(8)
+                },
+                Recorder::new(f.series.len(), 0, S, None),
+            ),
+            t0 + 10 * S,
+            u64::MAX,
+        );
+        let clock = VirtualClock::new(t0);
+        let mut d = Manual::default();
+        let mut fired = 0;
+        while let Some(next) = c.next_deadline() {
+            if next >= t0 + 30 * S {
+                break;
+            }
+            clock.set(next);
+            fired += c.run_due(&clock, &mut d);
+        }
+        assert!(d.started.is_empty());
+        assert_eq!(fired, 12, "4 workers × 3 periods");
+        assert_eq!(
+            c.rec.series[0].counters.probes, 8,
+            "the first period was warm-up"
+        );
+        assert_eq!(c.rec.series[0].metrics.get(Metric::DispatchLag).max(), 1);
+    }
+
+    #[test]
+    fn ticks_stop_at_the_end_of_the_run() {
+        let t0 = 1_000 * S;
+        let f = fleet(1, TCP_10S, &NoMechanisms);
+        let mut c = armed(
+            ShardCore::new(&f, 0, 1, cfg(8), Recorder::new(1, 0, S, None)),
+            0,
+            t0 + 15 * S,
+        );
+        let clock = VirtualClock::new(t0);
+        let mut d = Manual::default();
+        for k in 0..4 {
+            clock.set(t0 + k * 10 * S);
+            c.run_due(&clock, &mut d);
+        }
+        assert_eq!(c.rec.series[0].counters.probes, 2);
+    }
+
+    #[test]
+    fn worker_state_fits_the_budget() {
+        assert!(
+            ShardCore::bytes_per_worker_struct() <= 64,
+            "{}",
+            ShardCore::bytes_per_worker_struct()
+        );
+    }
+}
