@@ -46,6 +46,9 @@ pub enum Command {
     Explain(commands::explain::ExplainArgs),
     /// Show the pods of a manifest and their probes after defaulting.
     Show(commands::show::ShowArgs),
+    /// Fire the probes of a scenario (or manifest) on their schedules and measure dispatch
+    /// lag, latency and the prober's own cost.
+    Run(commands::run::RunArgs),
     /// Print a shell completion script.
     Completions(commands::completions::CompletionsArgs),
 }

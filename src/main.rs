@@ -37,6 +37,7 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Exit, CommandError> {
         Command::Explain(a) => commands::explain::run(a, out),
         Command::Show(a) => commands::show::run(a, out),
         Command::Completions(a) => commands::completions::run(a, out),
+        Command::Run(a) => commands::run::run(a, out),
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod completions;
 pub mod explain;
+pub mod run;
 pub mod show;
 pub mod validate;
 

@@ -141,30 +141,23 @@ pub fn fd_count() -> u64 {
     fs::read_dir("/proc/self/fd").map_or(0, |d| d.count() as u64)
 }
 
-/// Live child processes of this process (exec probes in flight, the targets process).
+/// Live child processes of this process (exec probes in flight, the targets process),
+/// from /proc/self/task/*/children (one small read per thread, not a scan of /proc).
 pub fn child_count() -> u64 {
-    let me = std::process::id().to_string();
-    let Ok(dir) = fs::read_dir("/proc") else {
+    let Ok(dir) = fs::read_dir("/proc/self/task") else {
         return 0;
     };
-    let mut n = 0;
-    for e in dir.flatten() {
-        let name = e.file_name();
-        let Some(name) = name.to_str() else { continue };
-        if !name.bytes().all(|b| b.is_ascii_digit()) {
-            continue;
-        }
-        let Ok(stat) = fs::read_to_string(format!("/proc/{name}/stat")) else {
-            continue;
-        };
-        // Fields after the parenthesised command: state, ppid, ...
-        if let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r)
-            && rest.split_whitespace().nth(1) == Some(me.as_str())
-        {
-            n += 1;
-        }
-    }
-    n
+    dir.flatten()
+        .filter_map(|e| fs::read_to_string(e.path().join("children")).ok())
+        .map(|s| s.split_whitespace().count() as u64)
+        .sum()
+}
+
+/// CPU time of the calling thread, nanoseconds (CLOCK_THREAD_CPUTIME_ID: exact, user+sys).
+pub fn thread_cpu_ns() -> u64 {
+    nix::time::clock_gettime(nix::time::ClockId::CLOCK_THREAD_CPUTIME_ID).map_or(0, |t| {
+        (t.tv_sec().max(0) as u64) * 1_000_000_000 + t.tv_nsec().max(0) as u64
+    })
 }
 
 /// CPU (utime+stime) of another process, nanoseconds, from /proc/PID/stat (tick-sampled).

@@ -174,15 +174,18 @@ impl Recorder {
     }
 
     /// Record a timing at time `now_ns` (which decides the interval). Allocation-free.
+    /// With intervals on, the value goes into the interval only and the interval is added
+    /// to the cumulative histograms when it closes: one histogram write per value, not two.
     #[inline]
     pub fn record(&mut self, series: usize, metric: Metric, value_ns: u64, now_ns: u64) {
-        self.series[series].metrics.record(metric, value_ns);
         if self.interval.is_some() {
             self.roll(now_ns);
             if let Some(iv) = self.interval.as_mut() {
                 iv.series[series].record(metric, value_ns);
+                return;
             }
         }
+        self.series[series].metrics.record(metric, value_ns);
     }
 
     /// Count a finished probe in the current interval (for probes/s per interval).
@@ -220,6 +223,11 @@ impl Recorder {
         if cur.is_empty() && cur.probes.iter().all(|&p| p == 0) {
             cur.index = next_index;
             return;
+        }
+        // Fold the closing interval into the cumulative figures first, so they are whole
+        // even if the collector cannot take the set.
+        for (cum, iv) in self.series.iter_mut().zip(cur.series.iter()) {
+            cum.metrics.add(iv);
         }
         let fresh = match link.recycled.try_recv() {
             Ok(mut s) => {

@@ -2,4 +2,7 @@
 
 pub mod hgrm;
 pub mod hlog;
+pub mod results_dir;
+pub mod run_table;
+pub mod summary;
 pub mod table;

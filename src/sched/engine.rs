@@ -71,6 +71,8 @@ pub struct EngineConfig {
     pub scheduler: SchedulerKind,
     pub timer: TimerBackend,
     pub timer_slack_ns: u64,
+    /// Minimum gap between a shard's timer wake-ups (0: wake for every deadline).
+    pub coalesce_ns: u64,
     pub shards: usize,
     pub io_threads: usize,
     pub bounds: [u32; MechanismKind::COUNT],
@@ -92,10 +94,13 @@ pub struct ProducerOutput {
     pub events_dropped: u64,
     pub wakeups: u64,
     pub intervals_dropped: u64,
+    /// CPU of the shard thread over the measured window (hires only): shard threads may
+    /// exit before the end sample, so they measure themselves.
+    pub thread_cpu_ns: Option<u64>,
 }
 
 impl ProducerOutput {
-    pub fn from_shard(core: ShardCore, unfinished: u64) -> Self {
+    pub fn from_shard(core: ShardCore, unfinished: u64, thread_cpu_ns: u64) -> Self {
         let mut series = core.rec.series;
         if let Some(s) = series.first_mut() {
             // Unfinished probes are not attributable to a series cheaply at the deadline;
@@ -108,6 +113,7 @@ impl ProducerOutput {
             events_dropped: core.counters.events_dropped,
             wakeups: core.counters.wakeups,
             intervals_dropped: core.rec.intervals_dropped,
+            thread_cpu_ns: Some(thread_cpu_ns),
         }
     }
 }
@@ -247,6 +253,7 @@ pub fn run_phase(
                 shards: cfg.shards.max(1),
                 timer: cfg.timer,
                 timer_slack_ns: cfg.timer_slack_ns,
+                coalesce_ns: cfg.coalesce_ns,
                 io_threads: cfg.io_threads,
                 bounds: cfg.bounds,
             };
@@ -291,7 +298,11 @@ pub fn run_phase(
         .collect();
     let mut events = Vec::new();
     let (mut events_dropped, mut wakeups, mut intervals_dropped) = (0, 0, 0);
+    let mut shard_cpu: Option<u64> = None;
     for o in outputs {
+        if let Some(c) = o.thread_cpu_ns {
+            *shard_cpu.get_or_insert(0) += c;
+        }
         for (a, b) in series.iter_mut().zip(o.series.iter()) {
             a.add(b);
         }
@@ -306,6 +317,11 @@ pub fn run_phase(
         overhead_out.window_s = wall as f64 / 1e9;
         overhead_out.cpu = b.cpu.since(&a.cpu);
         overhead_out.cpu_by_thread_kind_ns = overhead::kind_delta(&b.threads, &a.threads);
+        if let Some(c) = shard_cpu {
+            overhead_out
+                .cpu_by_thread_kind_ns
+                .insert("timer_dispatch".into(), c);
+        }
         overhead_out.targets_cpu_ns = match (a.targets_cpu, b.targets_cpu) {
             (Some(x), Some(y)) => Some(y.saturating_sub(x)),
             _ => None,

@@ -100,6 +100,10 @@ pub struct GroupInput {
 
 const S: u64 = 1_000_000_000;
 
+/// Pods the loopback address scheme can address (127.1.0.0 – 127.255.255.255), as in the
+/// targets crate's `pod_ip`.
+pub const MAX_PODS: u32 = 255 * 65536;
+
 impl Fleet {
     pub fn build(inputs: &[GroupInput], prober: &dyn Prober) -> Fleet {
         let mut fleet = Fleet {

@@ -10,6 +10,7 @@ pub mod limits;
 pub mod mechanism;
 pub mod naive;
 pub mod shard;
+pub mod targets;
 pub mod timer;
 pub mod wheel;
 

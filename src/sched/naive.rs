@@ -9,9 +9,10 @@
 //! overrun's pending tick, and the grid points skipped are the missed ticks.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use tokio::sync::Notify;
 use tokio::time::MissedTickBehavior;
 
 use super::clock::{InstantMap, mono_now_ns};
@@ -42,7 +43,9 @@ struct Shared {
     lanes: Vec<Mutex<Lane>>,
     alive: AtomicUsize,
     map: InstantMap,
-    window: Window,
+    /// Set once every task is spawned (so memory per task can be read first).
+    window: OnceLock<Window>,
+    go: Notify,
     prober: Arc<dyn Prober>,
 }
 
@@ -74,17 +77,12 @@ pub fn run(
             })
         })
         .collect();
-    let window = setup(&[]);
-    for l in &lanes {
-        if let Ok(mut l) = l.lock() {
-            l.rec.measure_from_ns = window.measure_from_ns;
-        }
-    }
     let shared = Arc::new(Shared {
         lanes,
         alive: AtomicUsize::new(0),
         map: InstantMap::new(),
-        window,
+        window: OnceLock::new(),
+        go: Notify::new(),
         prober,
     });
     let mut index = 0u64;
@@ -117,6 +115,16 @@ pub fn run(
             }
         }
     }
+    // Every task exists now (parked until the start): the setup hook reads memory, then
+    // the window is published and the tasks released.
+    let window = setup(&[]);
+    for l in &shared.lanes {
+        if let Ok(mut l) = l.lock() {
+            l.rec.measure_from_ns = window.measure_from_ns;
+        }
+    }
+    let _ = shared.window.set(window);
+    shared.go.notify_waiters();
     // Wait for the tasks to see the end, then for in-flight probes up to the drain deadline.
     rt.block_on(async {
         loop {
@@ -153,6 +161,7 @@ pub fn run(
             events_dropped: l.events_dropped,
             wakeups: 0,
             intervals_dropped: l.rec.intervals_dropped,
+            thread_cpu_ns: None,
         });
     }
     Ok(out)
@@ -179,7 +188,14 @@ async fn worker_task(
     restart_never: bool,
 ) {
     let guard = AliveGuard(Arc::clone(&shared));
-    let w = shared.window;
+    // Wait for the start (the Notified future is registered before the check: no lost wake).
+    let w = loop {
+        let go = shared.go.notified();
+        if let Some(w) = shared.window.get() {
+            break *w;
+        }
+        go.await;
+    };
     let period = tmpl.period_ns;
     let first = shared.map.to_instant(w.start_ns + offset_ns);
     let mut iv = tokio::time::interval_at(first.into(), Duration::from_nanos(period));

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use super::clock::Clock;
 use super::fleet::{Fleet, InitialPhase, initial_offset_ns};
 use super::mechanism::{MechanismKind, ProbeTemplate};
-use super::wheel::Wheel;
+use super::wheel::{Wheel, advise_huge_pages};
 use crate::kubelet::{
     CachedResult, ContainerView, PodView, ProbeWorker, Published, RunState, StartupHold, Tick,
 };
@@ -34,8 +34,8 @@ enum WorkerState {
     Stopped,
 }
 
-/// Per-worker state: the kubelet's worker plus three indices. The timer fields (deadline,
-/// link) live in the [`Wheel`]. See [`ShardCore::bytes_per_worker`].
+/// Per-worker state: the kubelet's worker plus two indices (the wheel node adds the
+/// deadline and link). See [`ShardCore::bytes_per_worker_struct`].
 #[derive(Debug, Clone)]
 struct WorkerSlot {
     kubelet: ProbeWorker,
@@ -44,17 +44,12 @@ struct WorkerSlot {
     state: WorkerState,
 }
 
+/// A container as its workers see it, with its pod's flags copied in (one lookup per tick).
 #[derive(Debug, Clone, Copy)]
 struct ContainerSlot {
     view: ContainerView,
-    /// Local pod index.
-    pod: u32,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct PodSlot {
     /// Pod number in the plan (gives its address).
-    global: u32,
+    pod_global: u32,
     terminal: bool,
     deleting: bool,
     restart_never: bool,
@@ -134,11 +129,14 @@ pub struct ShardCounters {
 }
 
 pub struct ShardCore {
-    workers: Vec<WorkerSlot>,
+    /// Workers, each a wheel node (deadline, link, state) so firing one touches one line.
+    wheel: Wheel<WorkerSlot>,
     containers: Vec<ContainerSlot>,
-    pods: Vec<PodSlot>,
+    /// First container of each local pod, and how many (for pod-level changes).
+    pods: Vec<(u32, u32)>,
     templates: Vec<Arc<ProbeTemplate>>,
-    wheel: Wheel,
+    /// Copies of the templates' hot fields, so the hot path never touches an `Arc`.
+    hot: Vec<HotTemplate>,
     due: Vec<u32>,
     queues: [VecDeque<ProbeStart>; MechanismKind::COUNT],
     in_flight: [u32; MechanismKind::COUNT],
@@ -148,6 +146,15 @@ pub struct ShardCore {
     pub rec: Recorder,
     pub events: Vec<EventRecord>,
     pub counters: ShardCounters,
+}
+
+/// The template fields every tick reads.
+#[derive(Debug, Clone, Copy)]
+struct HotTemplate {
+    period_ns: u64,
+    series: u16,
+    kind: MechanismKind,
+    probe_type: ProbeType,
 }
 
 impl ShardCore {
@@ -161,22 +168,32 @@ impl ShardCore {
         rec: Recorder,
     ) -> Self {
         let shards = shards.max(1) as u32;
-        let mut workers = Vec::new();
-        let mut containers = Vec::new();
-        let mut pods = Vec::new();
-        let mut offsets = Vec::new();
+        // Size everything first, so the big arrays are allocated once, advised for huge
+        // pages before they are touched, and never reallocated.
+        let (mut n_workers, mut n_containers, mut n_pods) = (0usize, 0usize, 0usize);
+        for g in &fleet.groups {
+            let mine = (g.first_pod..g.first_pod + g.replicas)
+                .filter(|p| p % shards == shard as u32)
+                .count();
+            n_pods += mine;
+            n_containers += mine * g.containers.len();
+            n_workers += mine
+                * g.containers
+                    .iter()
+                    .map(|c| c.templates.len())
+                    .sum::<usize>();
+        }
+        let mut workers = Vec::with_capacity(n_workers);
+        let mut containers = Vec::with_capacity(n_containers);
+        advise_huge_pages(&mut containers);
+        let mut pods = Vec::with_capacity(n_pods);
+        let mut offsets = Vec::with_capacity(n_workers);
         for g in &fleet.groups {
             for pod in g.first_pod..g.first_pod + g.replicas {
                 if pod % shards != shard as u32 {
                     continue;
                 }
-                let local_pod = pods.len() as u32;
-                pods.push(PodSlot {
-                    global: pod,
-                    terminal: false,
-                    deleting: false,
-                    restart_never: g.restart_never,
-                });
+                pods.push((containers.len() as u32, g.containers.len() as u32));
                 for c in &g.containers {
                     // For this engine every container runs from the start with ID 1; the
                     // pod lifecycle feeds real views through `set_container`.
@@ -187,7 +204,10 @@ impl ShardCore {
                             state: RunState::Running { started_at: 0 },
                             started: !c.has_startup,
                         },
-                        pod: local_pod,
+                        pod_global: pod,
+                        terminal: false,
+                        deleting: false,
+                        restart_never: g.restart_never,
                     });
                     for &t in &c.templates {
                         let tmpl = &fleet.templates[t as usize];
@@ -212,18 +232,28 @@ impl ShardCore {
                 }
             }
         }
-        // Offsets wait in the deadline array until `arm` knows the start time.
-        let mut wheel = Wheel::new(workers.len(), 0);
+        // Offsets wait in the deadline fields until `arm` knows the start time.
+        let mut wheel = Wheel::new(workers, 0);
         for (w, &off) in offsets.iter().enumerate() {
             wheel.set_deadline(w as u32, off);
         }
         drop(offsets);
+        let hot = fleet
+            .templates
+            .iter()
+            .map(|t| HotTemplate {
+                period_ns: t.period_ns,
+                series: t.series,
+                kind: t.kind,
+                probe_type: t.probe_type,
+            })
+            .collect();
         ShardCore {
-            workers,
+            wheel,
             containers,
             pods,
             templates: fleet.templates.clone(),
-            wheel,
+            hot,
             due: Vec::with_capacity(4096),
             queues: std::array::from_fn(|_| VecDeque::with_capacity(1024)),
             in_flight: [0; MechanismKind::COUNT],
@@ -239,11 +269,10 @@ impl ShardCore {
     /// run from `start_ns`; ticks intended at or after `stop_ns` are not fired; probes
     /// intended before `measure_from_ns` are warm-up.
     pub fn arm(&mut self, start_ns: u64, measure_from_ns: u64, stop_ns: u64) {
-        let n = self.workers.len();
-        let offsets: Vec<u64> = (0..n as u32).map(|w| self.wheel.deadline(w)).collect();
-        self.wheel = Wheel::new(n, start_ns);
-        for (w, off) in offsets.into_iter().enumerate() {
-            self.wheel.schedule(w as u32, start_ns + off);
+        self.wheel.rebase(start_ns);
+        for w in 0..self.wheel.workers() as u32 {
+            let off = self.wheel.deadline(w);
+            self.wheel.schedule(w, start_ns + off);
         }
         for c in &mut self.containers {
             if let RunState::Running { started_at } = &mut c.view.state {
@@ -255,21 +284,20 @@ impl ShardCore {
     }
 
     pub fn worker_count(&self) -> usize {
-        self.workers.len()
+        self.wheel.workers()
     }
 
-    /// Memory this shard's worker state takes per worker: the worker slot, the wheel's
-    /// per-worker fields, and a share of the container and pod slots and wheel heads.
+    /// Memory the worker state takes as allocated: wheel nodes (deadline, link, kubelet
+    /// worker, indices), slot arrays, containers and pods.
     pub fn state_bytes(&self) -> usize {
-        self.workers.capacity() * std::mem::size_of::<WorkerSlot>()
+        self.wheel.bytes()
             + self.containers.capacity() * std::mem::size_of::<ContainerSlot>()
-            + self.pods.capacity() * std::mem::size_of::<PodSlot>()
-            + self.wheel.bytes()
+            + self.pods.capacity() * 8
     }
 
-    /// Size of the fixed per-worker structs (worker slot + wheel deadline and link).
+    /// Size of the fixed per-worker struct: the wheel node holding the worker.
     pub fn bytes_per_worker_struct() -> usize {
-        std::mem::size_of::<WorkerSlot>() + 8 + 4
+        std::mem::size_of::<super::wheel::Node<WorkerSlot>>()
     }
 
     /// The earliest moment something is due (a tick), if any.
@@ -292,15 +320,13 @@ impl ShardCore {
         self.wheel.pop_due(now, &mut due);
         for &w in &due {
             let intended = self.wheel.deadline(w);
-            if self.workers[w as usize].state != WorkerState::Idle {
+            let slot = self.wheel.payload(w);
+            if slot.state != WorkerState::Idle || intended >= self.stop_ns {
+                // Past the end of the run the worker is simply not relinked.
                 continue;
             }
-            if intended >= self.stop_ns {
-                // The run is over for this worker: it is not relinked.
-                continue;
-            }
-            let period = self.templates[self.workers[w as usize].template as usize].period_ns;
-            self.fire(w, intended, intended + period, false, clock, disp);
+            let period = self.hot[slot.template as usize].period_ns;
+            self.fire(w, intended, intended + period, false, now, clock, disp);
         }
         let n = due.len();
         self.due = due;
@@ -308,26 +334,29 @@ impl ShardCore {
     }
 
     /// One tick of worker `w`, intended at `intended`; `next_grid` is its next grid point.
+    /// `now` is the dispatch time (read once per wake-up: every probe of a batch is
+    /// dispatched within the same few microseconds, and each one's lag is its own).
+    #[allow(clippy::too_many_arguments)]
     fn fire(
         &mut self,
         w: u32,
         intended: u64,
         next_grid: u64,
         overrun: bool,
+        now: u64,
         clock: &impl Clock,
         disp: &mut impl Dispatch,
     ) {
-        let now = clock.now_ns();
-        let slot = &self.workers[w as usize];
+        let slot = self.wheel.payload(w);
         let (t, c) = (slot.template, slot.container);
         let view = self.pod_view(c);
-        let (tick, update) = self.workers[w as usize].kubelet.tick(&view, now);
+        let (tick, update) = self.wheel.payload_mut(w).kubelet.tick(&view, now);
         if let Some(u) = update {
             // Initial values and not-running failures: not threshold publications.
             self.apply_publication(w, u, now, false);
         }
-        let tmpl = Arc::clone(&self.templates[t as usize]);
-        let series = usize::from(tmpl.series);
+        let hot = self.hot[t as usize];
+        let series = usize::from(hot.series);
         let measured = self.rec.measured(intended);
         match tick {
             Tick::Skip => {
@@ -337,7 +366,7 @@ impl ShardCore {
                 self.wheel.schedule(w, next_grid);
             }
             Tick::Stop => {
-                self.workers[w as usize].state = WorkerState::Stopped;
+                self.wheel.payload_mut(w).state = WorkerState::Stopped;
                 self.counters.workers_stopped += 1;
             }
             Tick::Probe => {
@@ -355,18 +384,18 @@ impl ShardCore {
                     self.rec
                         .record(series, metric, now.saturating_sub(intended), now);
                 }
-                self.workers[w as usize].state = WorkerState::Busy;
+                self.wheel.payload_mut(w).state = WorkerState::Busy;
                 self.wheel.set_deadline(w, next_grid);
                 let start = ProbeStart {
                     worker: w,
-                    pod: self.pods[self.containers[c as usize].pod as usize].global,
+                    pod: self.containers[c as usize].pod_global,
                     template: t,
                     intended_ns: intended,
                     dispatched_ns: now,
                     overrun,
                 };
-                let k = tmpl.kind.index();
-                if tmpl.kind == MechanismKind::Noop {
+                let k = hot.kind.index();
+                if hot.kind == MechanismKind::Noop {
                     // Nothing to run: the probe starts and ends at its dispatch.
                     self.finish(
                         Completion {
@@ -377,12 +406,13 @@ impl ShardCore {
                             errored: false,
                             output: None,
                         },
+                        now,
                         clock,
                         disp,
                     );
                 } else if self.in_flight[k] < self.cfg.bounds[k].max(1) {
                     self.in_flight[k] += 1;
-                    disp.start(&start, &tmpl);
+                    disp.start(&start, &self.templates[t as usize]);
                 } else {
                     if measured {
                         self.rec.counters(series).bound_delayed += 1;
@@ -395,51 +425,57 @@ impl ShardCore {
 
     /// A probe of a real mechanism finished.
     pub fn complete(&mut self, c: Completion, clock: &impl Clock, disp: &mut impl Dispatch) {
-        let k = self.templates[c.start.template as usize].kind.index();
+        let k = self.hot[c.start.template as usize].kind.index();
         self.in_flight[k] = self.in_flight[k].saturating_sub(1);
-        self.finish(c, clock, disp);
+        let now = clock.now_ns().max(c.finished_ns);
+        self.finish(c, now, clock, disp);
         // A slot freed: start the probes the bound held back, oldest first.
         while self.in_flight[k] < self.cfg.bounds[k].max(1) {
             let Some(q) = self.queues[k].pop_front() else {
                 break;
             };
-            if self.workers[q.worker as usize].state != WorkerState::Busy {
+            if self.wheel.payload(q.worker).state != WorkerState::Busy {
                 continue;
             }
             let now = clock.now_ns();
-            let tmpl = Arc::clone(&self.templates[q.template as usize]);
             if self.rec.measured(q.intended_ns) {
-                self.rec.counters(usize::from(tmpl.series)).bound_wait_ns +=
-                    now.saturating_sub(q.dispatched_ns);
+                let series = usize::from(self.hot[q.template as usize].series);
+                self.rec.counters(series).bound_wait_ns += now.saturating_sub(q.dispatched_ns);
             }
             self.in_flight[k] += 1;
-            disp.start(&q, &tmpl);
+            disp.start(&q, &self.templates[q.template as usize]);
         }
     }
 
-    fn finish(&mut self, c: Completion, clock: &impl Clock, disp: &mut impl Dispatch) {
+    /// Record a finished probe, feed the kubelet worker, and schedule its next tick.
+    /// `now` is the current time (the pending tick of an overrun fires at it).
+    fn finish(&mut self, c: Completion, now: u64, clock: &impl Clock, disp: &mut impl Dispatch) {
         let w = c.start.worker;
-        let tmpl = Arc::clone(&self.templates[c.start.template as usize]);
-        let series = usize::from(tmpl.series);
+        let hot = self.hot[c.start.template as usize];
+        let series = usize::from(hot.series);
         let intended = c.start.intended_ns;
-        let now = c.finished_ns;
+        let finished = c.finished_ns;
         if self.rec.measured(intended) {
             let started = c.started_ns;
             self.rec.record(
                 series,
                 Metric::StartLag,
                 started.saturating_sub(intended),
-                now,
+                finished,
             );
-            self.rec
-                .record(series, Metric::Latency, now.saturating_sub(started), now);
+            self.rec.record(
+                series,
+                Metric::Latency,
+                finished.saturating_sub(started),
+                finished,
+            );
             self.rec.record(
                 series,
                 Metric::CorrectedLatency,
-                now.saturating_sub(intended),
-                now,
+                finished.saturating_sub(intended),
+                finished,
             );
-            self.rec.count_probe(series, now);
+            self.rec.count_probe(series, finished);
             let counters = self.rec.counters(series);
             counters.probes += 1;
             if c.errored {
@@ -453,7 +489,7 @@ impl ShardCore {
                 counters.failure += 1;
             }
         }
-        let slot = &mut self.workers[w as usize];
+        let slot = self.wheel.payload_mut(w);
         if slot.state == WorkerState::Busy {
             slot.state = WorkerState::Idle;
         }
@@ -474,45 +510,43 @@ impl ShardCore {
             }
         };
         if let Some(kind) = kind {
-            self.event(now, w, kind, c.output);
+            self.event(finished, w, kind, c.output);
         }
         if let Some(u) = update {
-            self.apply_publication(w, u, now, true);
+            self.apply_publication(w, u, finished, true);
         }
-        if self.workers[w as usize].state != WorkerState::Idle {
+        if self.wheel.payload(w).state != WorkerState::Idle {
             return;
         }
         // Next tick: on the grid, unless ticks passed while the probe ran.
         let next = self.wheel.deadline(w);
-        let period = tmpl.period_ns;
-        let now = clock.now_ns().max(now);
         if next >= self.stop_ns {
             return;
         }
         if now >= next {
             // Go's ticker kept the first of those ticks; the rest were dropped.
-            let missed = (now - next) / period;
+            let missed = (now - next) / hot.period_ns;
             if self.rec.measured(next) {
                 self.rec.counters(series).missed_ticks += missed;
             }
-            let after = next + (missed + 1) * period;
-            self.fire(w, next, after, true, clock, disp);
+            let after = next + (missed + 1) * hot.period_ns;
+            self.fire(w, next, after, true, now, clock, disp);
         } else {
             self.wheel.schedule(w, next);
         }
     }
 
     fn apply_publication(&mut self, w: u32, u: Published, now: u64, threshold: bool) {
-        let slot = &self.workers[w as usize];
-        let tmpl = &self.templates[slot.template as usize];
+        let slot = self.wheel.payload(w);
+        let hot = self.hot[slot.template as usize];
         let c = slot.container as usize;
         // A startup success marks the container started, which lets its liveness and
         // readiness workers probe (kubelet prober_manager isContainerStarted).
-        if tmpl.probe_type == ProbeType::Startup && u.result == CachedResult::Success {
+        if hot.probe_type == ProbeType::Startup && u.result == CachedResult::Success {
             self.containers[c].view.started = true;
         }
         if threshold {
-            let series = usize::from(tmpl.series);
+            let series = usize::from(hot.series);
             if now >= self.rec.measure_from_ns {
                 self.rec.counters(series).published += 1;
             }
@@ -525,8 +559,8 @@ impl ShardCore {
             self.counters.events_dropped += 1;
             return;
         }
-        let slot = &self.workers[w as usize];
-        let pod = self.pods[self.containers[slot.container as usize].pod as usize].global;
+        let slot = self.wheel.payload(w);
+        let pod = self.containers[slot.container as usize].pod_global;
         self.events.push(EventRecord {
             t_ns,
             pod,
@@ -536,13 +570,13 @@ impl ShardCore {
         });
     }
 
+    #[inline]
     fn pod_view(&self, container: u32) -> PodView {
         let c = &self.containers[container as usize];
-        let p = &self.pods[c.pod as usize];
         PodView {
-            terminal: p.terminal,
-            deleting: p.deleting,
-            restart_never: p.restart_never,
+            terminal: c.terminal,
+            deleting: c.deleting,
+            restart_never: c.restart_never,
             container: Some(c.view),
         }
     }
@@ -554,11 +588,14 @@ impl ShardCore {
         }
     }
 
-    /// Mark a pod terminal (Failed/Succeeded) or deleting.
+    /// Mark a local pod terminal (Failed/Succeeded) or deleting.
     pub fn set_pod(&mut self, local_pod: u32, terminal: bool, deleting: bool) {
-        if let Some(p) = self.pods.get_mut(local_pod as usize) {
-            p.terminal = terminal;
-            p.deleting = deleting;
+        let Some(&(first, n)) = self.pods.get(local_pod as usize) else {
+            return;
+        };
+        for c in &mut self.containers[first as usize..(first + n) as usize] {
+            c.terminal = terminal;
+            c.deleting = deleting;
         }
     }
 

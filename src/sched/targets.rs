@@ -1,0 +1,98 @@
+//! Starting the sample targets in their own process, so their CPU never blurs the
+//! prober's: `run` re-runs its own executable as `probebench targets serve --pods FILE`
+//! (the subcommand lives in the main binary), waits until the pods' ports accept
+//! connections, and stops it by PID at the end.
+
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TargetsError {
+    #[error("cannot find this program's executable to start the targets: {0}")]
+    Exe(std::io::Error),
+    #[error("cannot start the targets process: {0}")]
+    Spawn(std::io::Error),
+    #[error("the targets process exited before serving ({0})")]
+    Exited(String),
+    #[error("the targets did not accept connections on {addr} within {secs}s")]
+    NotReady { addr: SocketAddr, secs: u64 },
+}
+
+/// The running targets process; stopped (SIGTERM, then SIGKILL) when dropped.
+#[derive(Debug)]
+pub struct TargetsProcess {
+    child: Child,
+}
+
+impl TargetsProcess {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Stop the process by its PID and reap it.
+    pub fn stop(mut self) {
+        self.terminate();
+    }
+
+    fn terminate(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+            let deadline = Instant::now() + Duration::from_secs(2);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = self.child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for TargetsProcess {
+    fn drop(&mut self) {
+        self.terminate();
+    }
+}
+
+/// Start `probebench targets serve --pods <pods_file>` from this executable, and wait until
+/// every address in `probe_addrs` (a sample of the pods' ports) accepts a connection.
+pub fn start(
+    pods_file: &Path,
+    probe_addrs: &[SocketAddr],
+    ready_within: Duration,
+) -> Result<TargetsProcess, TargetsError> {
+    let exe = std::env::current_exe().map_err(TargetsError::Exe)?;
+    let child = Command::new(exe)
+        .args(["targets", "serve", "--pods"])
+        .arg(pods_file)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(TargetsError::Spawn)?;
+    let mut t = TargetsProcess { child };
+    let deadline = Instant::now() + ready_within;
+    for addr in probe_addrs {
+        loop {
+            if let Ok(Some(status)) = t.child.try_wait() {
+                return Err(TargetsError::Exited(status.to_string()));
+            }
+            if TcpStream::connect_timeout(addr, Duration::from_millis(200)).is_ok() {
+                break;
+            }
+            if Instant::now() >= deadline {
+                return Err(TargetsError::NotReady {
+                    addr: *addr,
+                    secs: ready_within.as_secs(),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    Ok(t)
+}
