@@ -4,6 +4,4 @@
 
 pub mod worker;
 
-pub use worker::{
-    CachedResult, ContainerView, PodView, ProbeWorker, Published, RunState, StartupHold, Tick,
-};
+pub use worker::{CachedResult, ContainerView, PodView, ProbeWorker, Published, RunState, StartupHold, Tick};
