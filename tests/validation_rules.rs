@@ -161,7 +161,8 @@ fn probe_level_grace_period_rules() {
 
 #[test]
 fn exactly_one_handler() {
-    let y = pod("livenessProbe:\n  exec:\n    command: [\"true\"]\n  httpGet:\n    port: 80\n  grpc:\n    port: 9000\n");
+    let y =
+        pod("livenessProbe:\n  exec:\n    command: [\"true\"]\n  httpGet:\n    port: 80\n  grpc:\n    port: 9000\n");
     assert_eq!(
         errors(&y),
         [
