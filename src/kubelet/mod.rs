@@ -6,6 +6,8 @@ pub mod backoff;
 pub mod config;
 pub mod duration;
 pub mod events;
+pub mod messages;
+pub mod pod;
 pub mod status;
 pub mod worker;
 

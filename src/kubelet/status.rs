@@ -43,6 +43,8 @@ pub struct ContainerStatus {
     pub ready: bool,
     pub started: bool,
     pub restart_count: u32,
+    /// The runtime instance the status describes (its container ID); 0 before the first.
+    pub instance: u32,
 }
 
 impl ContainerStatus {
@@ -57,6 +59,7 @@ impl ContainerStatus {
             ready: false,
             started: false,
             restart_count: 0,
+            instance: 0,
         }
     }
 
@@ -209,6 +212,7 @@ mod tests {
             ready,
             started: true,
             restart_count: 0,
+            instance: 1,
         }
     }
 
