@@ -46,6 +46,8 @@ pub enum Command {
     Explain(commands::explain::ExplainArgs),
     /// Show the pods of a manifest and their probes after defaulting.
     Show(commands::show::ShowArgs),
+    /// Simulate the kubelet's handling of a manifest's pods on a virtual clock.
+    Simulate(commands::simulate::SimulateArgs),
     /// Print a shell completion script.
     Completions(commands::completions::CompletionsArgs),
 }

@@ -4,7 +4,9 @@
 
 pub mod cli;
 pub mod commands;
+pub mod fleet;
 pub mod kubelet;
 pub mod probe;
 pub mod report;
+pub mod sim;
 pub mod spec;

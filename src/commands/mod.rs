@@ -4,6 +4,7 @@
 pub mod completions;
 pub mod explain;
 pub mod show;
+pub mod simulate;
 pub mod validate;
 
 use std::io;

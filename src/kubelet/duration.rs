@@ -48,7 +48,7 @@ fn fraction(v: u64, unit: u64) -> String {
         return whole.to_string();
     }
     let mut digits = unit.to_string().len() - 1;
-    while frac % 10 == 0 {
+    while frac.is_multiple_of(10) {
         frac /= 10;
         digits -= 1;
     }

@@ -53,7 +53,24 @@ pub struct StoredEvent {
     pub count: u32,
     pub first_ns: u64,
     pub last_ns: u64,
+    /// An events.k8s.io event (the scheduler's): no lastTimestamp in the core view, so
+    /// `kubectl describe` sorts it first.
+    pub series: bool,
 }
+
+/// An events.k8s.io series (client-go tools/events): keyed without the message, so a
+/// repeat only counts; the API sees the count at the second occurrence, then at the
+/// 30-minute refresh or when the series has been idle for 6 minutes.
+#[derive(Debug, Clone)]
+struct Series {
+    stored: usize,
+    count: u32,
+    published_ns: u64,
+    last_ns: u64,
+}
+
+const SERIES_REFRESH_NS: u64 = 30 * 60 * SECOND;
+const SERIES_FINISH_NS: u64 = 6 * 60 * SECOND;
 
 /// The correlator's tuning (client-go defaults).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -120,6 +137,7 @@ pub struct EventLog {
     /// Observation cache: dedup key → what was observed so far.
     observed: HashMap<String, Observation>,
     buckets: HashMap<String, Bucket>,
+    series: HashMap<(u32, &'static str, &'static str), Series>,
 }
 
 impl EventLog {
@@ -160,6 +178,8 @@ impl EventLog {
         } else {
             // Keep the remembered set below the maximum, and send one shared event for the
             // whole key (its object key has no fieldPath, so no container).
+            // Go's PopAny removes an arbitrary remembered message (map order); removing the
+            // smallest keeps runs repeatable.
             if let Some(first) = record.messages.iter().next().cloned() {
                 record.messages.remove(&first);
             }
@@ -214,6 +234,7 @@ impl EventLog {
                         count,
                         first_ns,
                         last_ns: e.t_ns,
+                        series: false,
                     });
                     stored = Some(self.stored.len() - 1);
                 }
@@ -227,6 +248,62 @@ impl EventLog {
                 first_ns,
             },
         );
+    }
+}
+
+impl EventLog {
+    /// Record an events.k8s.io event (the scheduler's), with series semantics.
+    pub fn emit_series(&mut self, e: Event) {
+        self.emitted.push(e.clone());
+        let key = (e.pod, e.reason, e.from);
+        match self.series.get_mut(&key) {
+            None => {
+                self.stored.push(StoredEvent {
+                    pod: e.pod,
+                    container: e.container.clone(),
+                    kind: e.kind,
+                    reason: e.reason,
+                    from: e.from,
+                    message: e.message,
+                    count: 1,
+                    first_ns: e.t_ns,
+                    last_ns: e.t_ns,
+                    series: true,
+                });
+                let stored = self.stored.len() - 1;
+                self.series.insert(
+                    key,
+                    Series {
+                        stored,
+                        count: 1,
+                        published_ns: e.t_ns,
+                        last_ns: e.t_ns,
+                    },
+                );
+            }
+            Some(s) => {
+                // An idle series finished: the next occurrence starts a new count.
+                s.count += 1;
+                s.last_ns = e.t_ns;
+                if s.count == 2 || e.t_ns.saturating_sub(s.published_ns) >= SERIES_REFRESH_NS {
+                    s.published_ns = e.t_ns;
+                    let st = &mut self.stored[s.stored];
+                    st.count = s.count;
+                    st.last_ns = e.t_ns;
+                }
+            }
+        }
+    }
+
+    /// At the end of a run: series idle for 6 minutes have sent their final count.
+    pub fn flush_series(&mut self, now_ns: u64) {
+        for s in self.series.values() {
+            if now_ns.saturating_sub(s.last_ns) >= SERIES_FINISH_NS {
+                let st = &mut self.stored[s.stored];
+                st.count = s.count;
+                st.last_ns = s.last_ns;
+            }
+        }
     }
 }
 

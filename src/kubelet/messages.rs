@@ -123,22 +123,6 @@ pub fn crash_loop_waiting(window_ns: u64, container: &str, pod: &str) -> String 
     )
 }
 
-/// Unhealthy / ProbeWarning texts (pkg/kubelet/prober/prober.go).
-pub fn probe_failed(probe: ProbeType, output: &str) -> String {
-    format!("{} probe failed: {output}", probe.event_word())
-}
-
-pub fn probe_warning(probe: ProbeType, output: &str) -> String {
-    format!("{} probe warning: {output}", probe.event_word())
-}
-
-pub fn probe_errored(probe: ProbeType, error: &str) -> String {
-    format!(
-        "{} probe errored and resulted in unknown state: {error}",
-        probe.event_word()
-    )
-}
-
 /// The error containerd + runc return for an exec whose program cannot be found
 /// (containerd CRI container_execsync.go, runc setns_init via os/exec.LookPath): a path with
 /// a slash is stat'ed, a bare name is searched in $PATH. `exec_id` is containerd's random

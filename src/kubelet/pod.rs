@@ -200,9 +200,6 @@ enum Wait {
         requested_at: u64,
     },
     PostStart,
-    PreStop {
-        container: usize,
-    },
     /// The failed postStart's kill.
     PostStartKill,
 }
@@ -415,6 +412,9 @@ impl PodKubelet {
             }
             Input::SandboxReady => {
                 self.sandbox_ready = true;
+                // PLEG reports the new sandbox at its next relist: another sync follows
+                // this one (which is what shows ErrImagePull ~1-2 s after a failed pull).
+                self.pending_sync = true;
                 if self.sync == Sync::WaitingSandbox {
                     self.compute_actions(now, out);
                 }
@@ -845,6 +845,8 @@ impl PodKubelet {
         let instance = c.runtime.instance;
         out.push(Effect::StartContainer { container: i, instance });
         self.emit(out, Some(i), EventType::Normal, "Started", msg::started(&name));
+        // PLEG will report ContainerStarted at its next relist: another sync follows.
+        self.pending_sync = true;
         if self
             .container_spec(i)
             .lifecycle

@@ -15,10 +15,7 @@ pub enum HostAddr {
 impl HostAddr {
     /// Parses a host as written in a probe or URL; IPv6 literals may carry brackets.
     pub fn parse(host: &str) -> HostAddr {
-        let bare = host
-            .strip_prefix('[')
-            .and_then(|h| h.strip_suffix(']'))
-            .unwrap_or(host);
+        let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
         match bare.parse::<IpAddr>() {
             Ok(ip) => HostAddr::Ip(ip),
             Err(_) => HostAddr::Name(bare.to_owned()),
@@ -31,9 +28,7 @@ impl HostAddr {
 pub fn is_loopback(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => v4.is_loopback(),
-        IpAddr::V6(v6) => {
-            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-        }
+        IpAddr::V6(v6) => v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
     }
 }
 
@@ -76,11 +71,7 @@ pub enum LookupError {
 
 /// Resolves a host to the address to dial, applying the loopback rule to what the name
 /// resolved to. Names take the first acceptable address, as Go's dialer tries them in order.
-pub async fn resolve(
-    host: &HostAddr,
-    port: u16,
-    policy: AddressPolicy,
-) -> Result<SocketAddr, LookupError> {
+pub async fn resolve(host: &HostAddr, port: u16, policy: AddressPolicy) -> Result<SocketAddr, LookupError> {
     match host {
         HostAddr::Ip(ip) => {
             let addr = SocketAddr::new(*ip, port);
@@ -88,8 +79,7 @@ pub async fn resolve(
             Ok(addr)
         }
         HostAddr::Name(name) => {
-            let found: Vec<SocketAddr> = match tokio::net::lookup_host((name.as_str(), port)).await
-            {
+            let found: Vec<SocketAddr> = match tokio::net::lookup_host((name.as_str(), port)).await {
                 Ok(addrs) => addrs.collect(),
                 Err(_) => Vec::new(),
             };
@@ -99,11 +89,7 @@ pub async fn resolve(
 }
 
 /// The blocking variant of [`resolve`], for configuration time.
-pub fn resolve_now(
-    host: &HostAddr,
-    port: u16,
-    policy: AddressPolicy,
-) -> Result<SocketAddr, LookupError> {
+pub fn resolve_now(host: &HostAddr, port: u16, policy: AddressPolicy) -> Result<SocketAddr, LookupError> {
     match host {
         HostAddr::Ip(ip) => {
             let addr = SocketAddr::new(*ip, port);
@@ -121,14 +107,10 @@ pub fn resolve_now(
     }
 }
 
-fn pick(
-    name: &str,
-    found: Vec<SocketAddr>,
-    policy: AddressPolicy,
-) -> Result<SocketAddr, LookupError> {
-    let first = *found.first().ok_or_else(|| LookupError::NoSuchHost {
-        name: name.to_owned(),
-    })?;
+fn pick(name: &str, found: Vec<SocketAddr>, policy: AddressPolicy) -> Result<SocketAddr, LookupError> {
+    let first = *found
+        .first()
+        .ok_or_else(|| LookupError::NoSuchHost { name: name.to_owned() })?;
     found
         .into_iter()
         .find(|addr| policy.check(*addr).is_ok())
@@ -144,14 +126,7 @@ mod tests {
         for ok in ["127.0.0.1", "127.77.3.4", "::1", "::ffff:127.0.0.9"] {
             assert!(is_loopback(ok.parse().unwrap()), "{ok}");
         }
-        for no in [
-            "10.0.0.5",
-            "192.168.1.1",
-            "::",
-            "0.0.0.0",
-            "fe80::1",
-            "::ffff:10.0.0.1",
-        ] {
+        for no in ["10.0.0.5", "192.168.1.1", "::", "0.0.0.0", "fe80::1", "::ffff:10.0.0.1"] {
             assert!(!is_loopback(no.parse().unwrap()), "{no}");
         }
     }

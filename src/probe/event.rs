@@ -63,10 +63,7 @@ mod tests {
         let event = kubelet_event(ProbeType::Startup, &err).unwrap();
         assert_eq!(
             (event.reason, event.message.as_str()),
-            (
-                "Unhealthy",
-                "Startup probe errored and resulted in unknown state: boom"
-            )
+            ("Unhealthy", "Startup probe errored and resulted in unknown state: boom")
         );
         let warn = kubelet_event(ProbeType::Readiness, &Outcome::warning("w")).unwrap();
         assert_eq!(

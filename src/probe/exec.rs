@@ -23,8 +23,7 @@ use super::socket::micros_since;
 pub const MAX_OUTPUT: usize = 10 * 1024;
 
 /// The `$PATH` runc falls back to when the container defines none.
-pub const DEFAULT_SEARCH_PATH: &str =
-    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+pub const DEFAULT_SEARCH_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// A resolved exec probe.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,12 +74,8 @@ pub async fn run(target: &ExecTarget, timeout: Duration) -> Outcome {
         Ok(child) => child,
         // Go's `*os.PathError` from the exec itself, as runc reports it.
         Err(e) => {
-            return Outcome::errored(format!(
-                "exec {}: {}",
-                program.display(),
-                gotext::errno_text(&e)
-            ))
-            .with_timings(finish(timings, start));
+            return Outcome::errored(format!("exec {}: {}", program.display(), gotext::errno_text(&e)))
+                .with_timings(finish(timings, start));
         }
     };
     timings.spawn_us = Some(micros_since(start));
@@ -116,11 +111,8 @@ pub async fn run(target: &ExecTarget, timeout: Duration) -> Outcome {
             group.disarm();
             // ExecSync's DeadlineExceeded becomes this text, and the prober returns it as
             // the output because the captured output is empty on a timeout (PR #106201).
-            Outcome::failure(format!(
-                "command {} timed out",
-                gotext::quote(&target.argv.join(" "))
-            ))
-            .with_timings(finish(timings, start))
+            Outcome::failure(format!("command {} timed out", gotext::quote(&target.argv.join(" "))))
+                .with_timings(finish(timings, start))
         }
     }
 }
@@ -213,13 +205,11 @@ pub fn look_path(file: &str, search_path: &str) -> Result<PathBuf, String> {
 /// Go's `findExecutable` (os/exec/lp_unix.go): stat, refuse directories, then ask the
 /// kernel whether we may execute it.
 fn find_executable(path: &Path) -> Result<(), String> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| format!("stat {}: {}", path.display(), gotext::errno_text(&e)))?;
+    let meta = std::fs::metadata(path).map_err(|e| format!("stat {}: {}", path.display(), gotext::errno_text(&e)))?;
     if meta.is_dir() {
         return Err("is a directory".to_owned());
     }
-    access(path, AccessFlags::X_OK)
-        .map_err(|errno| gotext::errno_text(&std::io::Error::from(errno)))
+    access(path, AccessFlags::X_OK).map_err(|errno| gotext::errno_text(&std::io::Error::from(errno)))
 }
 
 #[cfg(test)]

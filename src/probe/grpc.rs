@@ -96,10 +96,8 @@ async fn probe(
             }
             Err(_) => {
                 if last_error.is_none() {
-                    last_error = Some(
-                        "the connection was accepted but the server sent nothing (no HTTP/2 preface)"
-                            .to_owned(),
-                    );
+                    last_error =
+                        Some("the connection was accepted but the server sent nothing (no HTTP/2 preface)".to_owned());
                 }
                 return dial_failure(target, timeout, last_error);
             }
@@ -264,9 +262,7 @@ impl Service<http::Uri> for ProbeConnector {
     fn call(&mut self, _uri: http::Uri) -> Self::Future {
         let this = self.clone();
         Box::pin(async move {
-            let stream = dial(this.addr, this.linger, this.deadline)
-                .await
-                .map_err(DialFailed)?;
+            let stream = dial(this.addr, this.linger, this.deadline).await.map_err(DialFailed)?;
             let _ = stream.set_nodelay(true);
             Ok(TokioIo::new(ObservedIo::new(stream, this.marks)))
         })

@@ -81,10 +81,8 @@ impl Prober {
         } else {
             &self.reqwest_loopback
         };
-        cell.get_or_init(|| {
-            reqwest_client::build_client(&self.tls, policy).map_err(|e| e.to_string())
-        })
-        .as_ref()
-        .map_err(String::as_str)
+        cell.get_or_init(|| reqwest_client::build_client(&self.tls, policy).map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(String::as_str)
     }
 }

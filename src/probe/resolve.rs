@@ -181,19 +181,16 @@ pub fn resolve_action(
             let host = HostAddr::parse(&host_text);
             check_at_config_time(&host, port, policy)?;
             let url = ProbeUrl::for_probe(scheme, &host_text, port, &get.path);
-            let (headers, host_header) =
-                kubelet_headers(&get.http_headers, &user_agent(&options.kube_version)?)?;
+            let (headers, host_header) = kubelet_headers(&get.http_headers, &user_agent(&options.kube_version)?)?;
             let first_host = match &host_header {
                 Some(h) => h.clone(),
-                None => HeaderValue::from_str(&url.authority).map_err(|e| {
-                    ResolveError::Internal(format!("host {:?}: {e}", url.authority))
-                })?,
+                None => HeaderValue::from_str(&url.authority)
+                    .map_err(|e| ResolveError::Internal(format!("host {:?}: {e}", url.authority)))?,
             };
             let first_target = http::Uri::try_from(url.target.as_str())
                 .map_err(|e| ResolveError::Internal(format!("path {:?}: {e}", url.target)))?;
-            let tls_name = ServerName::try_from(url.hostname.clone()).unwrap_or(
-                ServerName::IpAddress(std::net::Ipv4Addr::UNSPECIFIED.into()),
-            );
+            let tls_name = ServerName::try_from(url.hostname.clone())
+                .unwrap_or(ServerName::IpAddress(std::net::Ipv4Addr::UNSPECIFIED.into()));
             Ok(Mechanism::Http(Box::new(HttpTarget {
                 client: options.http_client,
                 url,
@@ -239,11 +236,7 @@ fn exec_target(command: &[String], container: &Container, pod: &PodContext) -> E
     let mut env: Vec<(String, String)> = container
         .env
         .iter()
-        .filter_map(|v| {
-            v.value
-                .as_ref()
-                .map(|value| (v.name.clone(), value.clone()))
-        })
+        .filter_map(|v| v.value.as_ref().map(|value| (v.name.clone(), value.clone())))
         .collect();
     env.push(("PROBEBENCH_POD".to_owned(), pod.pod_name.clone()));
     env.push(("PROBEBENCH_CONTAINER".to_owned(), container.name.clone()));
@@ -307,11 +300,7 @@ fn host_or_pod_ip(host: Option<&str>, pod: &PodContext) -> HostAddr {
 
 /// Refuses targets that are off loopback now. Names that do not resolve are left to probe
 /// time, where the kubelet would fail them too.
-fn check_at_config_time(
-    host: &HostAddr,
-    port: u16,
-    policy: AddressPolicy,
-) -> Result<(), ResolveError> {
+fn check_at_config_time(host: &HostAddr, port: u16, policy: AddressPolicy) -> Result<(), ResolveError> {
     match address::resolve_now(host, port, policy) {
         Err(LookupError::NotLoopback(refused)) => Err(ResolveError::NotLoopback(refused)),
         _ => Ok(()),
@@ -330,9 +319,7 @@ pub fn user_agent(kube_version: &str) -> Result<HeaderValue, ResolveError> {
         .next()
         .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
     match (major, minor) {
-        (Some(major), Some(minor)) => {
-            HeaderValue::from_str(&format!("kube-probe/{major}.{minor}")).map_err(|_| bad())
-        }
+        (Some(major), Some(minor)) => HeaderValue::from_str(&format!("kube-probe/{major}.{minor}")).map_err(|_| bad()),
         _ => Err(bad()),
     }
 }
@@ -370,14 +357,8 @@ mod tests {
     fn ports_resolve_like_the_kubelet() {
         let c = container(&[("http", 8080)]);
         assert_eq!(resolve_port(&IntOrString::Int(80), &c), Ok(80));
-        assert_eq!(
-            resolve_port(&IntOrString::String("http".into()), &c),
-            Ok(8080)
-        );
-        assert_eq!(
-            resolve_port(&IntOrString::String("9090".into()), &c),
-            Ok(9090)
-        );
+        assert_eq!(resolve_port(&IntOrString::String("http".into()), &c), Ok(8080));
+        assert_eq!(resolve_port(&IntOrString::String("9090".into()), &c), Ok(9090));
         assert_eq!(
             resolve_port(&IntOrString::String("grpc".into()), &c),
             Err(r#"strconv.Atoi: parsing "grpc": invalid syntax"#.to_owned())

@@ -53,11 +53,7 @@ impl LingerMode {
 /// Opens a fresh TCP connection to `addr` before `deadline`, with the given linger mode.
 /// Errors carry Go's dial wording (`dial tcp 127.0.0.1:8080: connect: connection
 /// refused`, `dial tcp 127.0.0.1:8080: i/o timeout`).
-pub async fn dial(
-    addr: SocketAddr,
-    linger: LingerMode,
-    deadline: tokio::time::Instant,
-) -> Result<TcpStream, String> {
+pub async fn dial(addr: SocketAddr, linger: LingerMode, deadline: tokio::time::Instant) -> Result<TcpStream, String> {
     let socket = match addr {
         SocketAddr::V4(_) => TcpSocket::new_v4(),
         SocketAddr::V6(_) => TcpSocket::new_v6(),
@@ -146,11 +142,8 @@ impl IoMarks {
     }
 
     fn saw_write(&self) {
-        if self.armed.load(Ordering::Relaxed)
-            && self.first_write_us.load(Ordering::Relaxed) == UNSET
-        {
-            self.first_write_us
-                .store(micros_since(self.start), Ordering::Relaxed);
+        if self.armed.load(Ordering::Relaxed) && self.first_write_us.load(Ordering::Relaxed) == UNSET {
+            self.first_write_us.store(micros_since(self.start), Ordering::Relaxed);
         }
     }
 
@@ -162,14 +155,11 @@ impl IoMarks {
             let n = data.len().min(8);
             let mut packed = [0u8; 8];
             packed[..n].copy_from_slice(&data[..n]);
-            self.first_bytes
-                .store(u64::from_le_bytes(packed), Ordering::Relaxed);
+            self.first_bytes.store(u64::from_le_bytes(packed), Ordering::Relaxed);
             self.first_len.store(n as u64, Ordering::Relaxed);
         }
-        if self.armed.load(Ordering::Relaxed) && self.first_read_us.load(Ordering::Relaxed) == UNSET
-        {
-            self.first_read_us
-                .store(micros_since(self.start), Ordering::Relaxed);
+        if self.armed.load(Ordering::Relaxed) && self.first_read_us.load(Ordering::Relaxed) == UNSET {
+            self.first_read_us.store(micros_since(self.start), Ordering::Relaxed);
         }
     }
 }
@@ -189,11 +179,7 @@ impl<S, M: AsRef<IoMarks>> ObservedIo<S, M> {
 }
 
 impl<S: AsyncRead + Unpin, M: AsRef<IoMarks> + Unpin> AsyncRead for ObservedIo<S, M> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let before = buf.filled().len();
         let this = &mut *self;
         let poll = Pin::new(&mut this.inner).poll_read(cx, buf);
@@ -205,11 +191,7 @@ impl<S: AsyncRead + Unpin, M: AsRef<IoMarks> + Unpin> AsyncRead for ObservedIo<S
 }
 
 impl<S: AsyncWrite + Unpin, M: AsRef<IoMarks> + Unpin> AsyncWrite for ObservedIo<S, M> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let this = &mut *self;
         let poll = Pin::new(&mut this.inner).poll_write(cx, buf);
         if let Poll::Ready(Ok(n)) = poll

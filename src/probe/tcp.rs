@@ -21,11 +21,7 @@ pub async fn run(target: &TcpTarget, timeout: Duration) -> Outcome {
     let start = Instant::now();
     let deadline = tokio::time::Instant::now() + timeout;
     let mut timings = Timings::default();
-    let lookup = tokio::time::timeout_at(
-        deadline,
-        address::resolve(&target.host, target.port, target.policy),
-    )
-    .await;
+    let lookup = tokio::time::timeout_at(deadline, address::resolve(&target.host, target.port, target.policy)).await;
     let addr = match lookup {
         Ok(Ok(addr)) => addr,
         Ok(Err(LookupError::NotLoopback(refused))) => {
@@ -33,11 +29,8 @@ pub async fn run(target: &TcpTarget, timeout: Duration) -> Outcome {
         }
         Ok(Err(e)) => return Outcome::failure(e.to_string()).with_timings(total(timings, start)),
         Err(_) => {
-            return Outcome::failure(format!(
-                "dial tcp: lookup {}: i/o timeout",
-                host_text(&target.host)
-            ))
-            .with_timings(total(timings, start));
+            return Outcome::failure(format!("dial tcp: lookup {}: i/o timeout", host_text(&target.host)))
+                .with_timings(total(timings, start));
         }
     };
     match dial(addr, target.linger, deadline).await {

@@ -15,9 +15,7 @@ pub const MAX_PODS: u32 = 255 * 65536;
 
 /// A pod index beyond what the scheme can address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
-#[error(
-    "pod index {index} is beyond the {MAX_PODS} loopback addresses the pod address scheme provides"
-)]
+#[error("pod index {index} is beyond the {MAX_PODS} loopback addresses the pod address scheme provides")]
 pub struct PodIndexOutOfRange {
     /// The index that was asked for.
     pub index: u32,
@@ -55,22 +53,13 @@ mod tests {
         assert_eq!(pod_ip(256).unwrap(), Ipv4Addr::new(127, 1, 1, 0));
         assert_eq!(pod_ip(65535).unwrap(), Ipv4Addr::new(127, 1, 255, 255));
         assert_eq!(pod_ip(65536).unwrap(), Ipv4Addr::new(127, 2, 0, 0));
-        assert_eq!(
-            pod_ip(MAX_PODS - 1).unwrap(),
-            Ipv4Addr::new(127, 255, 255, 255)
-        );
-        assert_eq!(
-            pod_ip(MAX_PODS),
-            Err(PodIndexOutOfRange { index: MAX_PODS })
-        );
+        assert_eq!(pod_ip(MAX_PODS - 1).unwrap(), Ipv4Addr::new(127, 255, 255, 255));
+        assert_eq!(pod_ip(MAX_PODS), Err(PodIndexOutOfRange { index: MAX_PODS }));
     }
 
     #[test]
     fn never_in_127_0_0_0_24_and_invertible() {
-        for i in (0..MAX_PODS)
-            .step_by(9973)
-            .chain([0, 255, 256, MAX_PODS - 1])
-        {
+        for i in (0..MAX_PODS).step_by(9973).chain([0, 255, 256, MAX_PODS - 1]) {
             let ip = pod_ip(i).unwrap();
             assert!(ip.is_loopback());
             assert_ne!(ip.octets()[1], 0, "{ip} is in 127.0.0.0/16");

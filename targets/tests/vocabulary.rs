@@ -4,8 +4,7 @@
 use std::time::Duration;
 
 use probebench_targets::behaviour::{
-    ActionKind, Distribution, ExecView, GrpcAnswer, ImagePull, PhaseView, ReplyKind, Request,
-    SigtermReaction,
+    ActionKind, Distribution, ExecView, GrpcAnswer, ImagePull, PhaseView, ReplyKind, Request, SigtermReaction,
 };
 use probebench_targets::{parse_behaviour, parse_behaviour_file};
 
@@ -36,10 +35,7 @@ fn slow_start_refuses_then_serves() {
     let b = parse_behaviour("startup: 30s").unwrap();
     let mut i = b.instance(1, 0);
     assert_eq!(i.startup(), s(30));
-    assert_eq!(
-        i.respond(s(29), &Request::Tcp { port: 80 }).kind,
-        ReplyKind::Refuse
-    );
+    assert_eq!(i.respond(s(29), &Request::Tcp { port: 80 }).kind, ReplyKind::Refuse);
     assert!(!i.listening_at(s(29), 80));
     assert!(!i.healthy_at(s(29)));
     assert_eq!(i.phase_at(s(1)), PhaseView::Starting);
@@ -51,10 +47,7 @@ fn slow_start_refuses_then_serves() {
 
 #[test]
 fn fails_after_two_minutes() {
-    let b = parse_behaviour(
-        "startup: 0s\nphases:\n- for: 2m\n  respond: ok\n- respond: {status: 500}\n",
-    )
-    .unwrap();
+    let b = parse_behaviour("startup: 0s\nphases:\n- for: 2m\n  respond: ok\n- respond: {status: 500}\n").unwrap();
     let mut i = b.instance(1, 0);
     assert_eq!(status(&i.respond(s(119), &http(80, "/")).kind), Some(200));
     assert_eq!(status(&i.respond(s(120), &http(80, "/")).kind), Some(500));
@@ -64,10 +57,7 @@ fn fails_after_two_minutes() {
         port: 80,
         service: String::new(),
     };
-    assert_eq!(
-        i.respond(s(121), &g).kind,
-        ReplyKind::Grpc(GrpcAnswer::NotServing)
-    );
+    assert_eq!(i.respond(s(121), &g).kind, ReplyKind::Grpc(GrpcAnswer::NotServing));
 }
 
 #[test]
@@ -84,13 +74,7 @@ fn flap_duty_cycle_on_a_virtual_clock() {
     assert_eq!(i.next_change_after(s(0)), Some(s(5)));
     assert_eq!(i.next_change_after(s(5)), Some(s(20)));
     assert_eq!(i.next_change_after(s(19)), Some(s(20)));
-    assert!(matches!(
-        i.phase_at(s(6)),
-        PhaseView::Up {
-            flap_down: true,
-            ..
-        }
-    ));
+    assert!(matches!(i.phase_at(s(6)), PhaseView::Up { flap_down: true, .. }));
 }
 
 #[test]
@@ -121,9 +105,7 @@ fn flap_walk_by_next_change_alternates() {
 fn lognormal_latency_p99_and_timeout_fraction() {
     let b = parse_behaviour("startup: 0s\nlatency: {lognormal: {p50: 100ms, p99: 800ms}}").unwrap();
     let mut i = b.instance(2024, 0);
-    let mut lat: Vec<Duration> = (0..20_000)
-        .map(|_| i.respond(s(1), &http(80, "/")).latency)
-        .collect();
+    let mut lat: Vec<Duration> = (0..20_000).map(|_| i.respond(s(1), &http(80, "/")).latency).collect();
     lat.sort();
     let p50 = lat[9_999].as_secs_f64();
     let p99 = lat[19_799].as_secs_f64();
@@ -140,10 +122,7 @@ fn lognormal_latency_p99_and_timeout_fraction() {
 
 #[test]
 fn spikes_happen_with_their_probability() {
-    let b = parse_behaviour(
-        "startup: 0s\nlatency: {fixed: 1ms, spike: {probability: 0.01, latency: 2s}}",
-    )
-    .unwrap();
+    let b = parse_behaviour("startup: 0s\nlatency: {fixed: 1ms, spike: {probability: 0.01, latency: 2s}}").unwrap();
     let mut i = b.instance(9, 0);
     let spikes = (0..20_000)
         .filter(|_| i.respond(s(1), &http(80, "/")).latency == s(2))
@@ -162,10 +141,7 @@ fn gc_pauses_delay_replies_inside_them() {
     assert_eq!(i.respond(s(301), &http(80, "/")).latency, Duration::ZERO);
     assert_eq!(i.respond(s(600) + ms(1), &http(80, "/")).latency, ms(999));
     // A tcpSocket probe is answered by the kernel: pauses do not delay it.
-    assert_eq!(
-        i.respond(s(300), &Request::Tcp { port: 80 }).latency,
-        Duration::ZERO
-    );
+    assert_eq!(i.respond(s(300), &Request::Tcp { port: 80 }).latency, Duration::ZERO);
     assert_eq!(i.next_change_after(s(0)), Some(s(300)));
     assert_eq!(i.next_change_after(s(300)), Some(s(301)));
     // Healthy throughout: a pause is slow, not unhealthy.
@@ -180,19 +156,13 @@ fn crash_after_startup_exits_with_code() {
     assert_eq!(i.phase_at(s(12)), PhaseView::Exited(3));
     assert_eq!(i.next_change_after(s(3)), Some(s(12)));
     assert_eq!(i.next_change_after(s(12)), None);
-    assert_eq!(
-        i.respond(s(13), &Request::Tcp { port: 80 }).kind,
-        ReplyKind::Refuse
-    );
+    assert_eq!(i.respond(s(13), &Request::Tcp { port: 80 }).kind, ReplyKind::Refuse);
 }
 
 #[test]
 fn sigterm_reactions() {
     let at_once = parse_behaviour("sigterm: exit").unwrap().instance(1, 0);
-    assert_eq!(
-        at_once.on_sigterm(),
-        SigtermReaction::ExitAfter(Duration::ZERO, 0)
-    );
+    assert_eq!(at_once.on_sigterm(), SigtermReaction::ExitAfter(Duration::ZERO, 0));
     let slow = parse_behaviour("sigterm: {after: 5s, code: 143}")
         .unwrap()
         .instance(1, 0);
@@ -211,31 +181,17 @@ fn shutdown_answer_applies_after_sigterm() {
     i.sigterm(s(50));
     assert_eq!(status(&i.respond(s(49), &http(80, "/")).kind), Some(200));
     assert_eq!(status(&i.respond(s(50), &http(80, "/")).kind), Some(503));
-    assert!(matches!(
-        i.phase_at(s(51)),
-        PhaseView::Up { draining: true, .. }
-    ));
+    assert!(matches!(i.phase_at(s(51)), PhaseView::Up { draining: true, .. }));
 }
 
 #[test]
 fn per_port_and_per_path_overrides() {
-    let b = parse_behaviour(
-        "startup: 0s\nrespond: {status: 503}\nports: {9090: ok, 8081: refuse}\npaths: {/live: ok}",
-    )
-    .unwrap();
+    let b = parse_behaviour("startup: 0s\nrespond: {status: 503}\nports: {9090: ok, 8081: refuse}\npaths: {/live: ok}")
+        .unwrap();
     let mut i = b.instance(1, 0);
-    assert_eq!(
-        status(&i.respond(s(1), &http(8080, "/ready")).kind),
-        Some(503)
-    );
-    assert_eq!(
-        status(&i.respond(s(1), &http(8080, "/live?x=1")).kind),
-        Some(200)
-    );
-    assert_eq!(
-        status(&i.respond(s(1), &http(9090, "/ready")).kind),
-        Some(200)
-    );
+    assert_eq!(status(&i.respond(s(1), &http(8080, "/ready")).kind), Some(503));
+    assert_eq!(status(&i.respond(s(1), &http(8080, "/live?x=1")).kind), Some(200));
+    assert_eq!(status(&i.respond(s(1), &http(9090, "/ready")).kind), Some(200));
     assert!(!i.listening_at(s(1), 8081));
     assert!(i.listening_at(s(1), 8080));
 }
@@ -254,17 +210,11 @@ fn grpc_vocabulary() {
         ("{grpc: unimplemented}", GrpcAnswer::Unimplemented),
     ] {
         let b = parse_behaviour(&format!("startup: 0s\nrespond: {yaml}")).unwrap();
-        assert_eq!(
-            b.instance(1, 0).respond(s(1), &g("")).kind,
-            ReplyKind::Grpc(want)
-        );
+        assert_eq!(b.instance(1, 0).respond(s(1), &g("")).kind, ReplyKind::Grpc(want));
     }
     let b = parse_behaviour("startup: 0s\ngrpc_services: ['', app]").unwrap();
     let mut i = b.instance(1, 0);
-    assert_eq!(
-        i.respond(s(1), &g("app")).kind,
-        ReplyKind::Grpc(GrpcAnswer::Serving)
-    );
+    assert_eq!(i.respond(s(1), &g("app")).kind, ReplyKind::Grpc(GrpcAnswer::Serving));
     assert_eq!(
         i.respond(s(1), &g("other")).kind,
         ReplyKind::Grpc(GrpcAnswer::UnknownService)
@@ -276,42 +226,31 @@ fn hang_is_a_fifo_for_exec_and_accept_for_tcp() {
     let b = parse_behaviour("startup: 0s\nrespond: hang").unwrap();
     let mut i = b.instance(1, 0);
     assert_eq!(i.exec_view_at(s(1)), ExecView::Hang);
-    assert_eq!(
-        i.respond(s(1), &Request::Tcp { port: 1 }).kind,
-        ReplyKind::Accept
-    );
+    assert_eq!(i.respond(s(1), &Request::Tcp { port: 1 }).kind, ReplyKind::Accept);
     assert_eq!(i.respond(s(1), &http(1, "/")).kind, ReplyKind::Hang);
     assert!(i.listening_at(s(1), 1));
 }
 
 #[test]
 fn repeat_loops_the_phases() {
-    let b = parse_behaviour(
-        "startup: 0s\nrepeat: true\nphases:\n- {for: 3s, respond: ok}\n- {for: 1s, respond: 500}\n",
-    )
-    .unwrap();
+    let b =
+        parse_behaviour("startup: 0s\nrepeat: true\nphases:\n- {for: 3s, respond: ok}\n- {for: 1s, respond: 500}\n")
+            .unwrap();
     let mut i = b.instance(1, 0);
     assert_eq!(status(&i.respond(s(3), &http(80, "/")).kind), Some(500));
     assert_eq!(status(&i.respond(s(4), &http(80, "/")).kind), Some(200));
-    assert_eq!(
-        status(&i.respond(s(7) + ms(1), &http(80, "/")).kind),
-        Some(500)
-    );
+    assert_eq!(status(&i.respond(s(7) + ms(1), &http(80, "/")).kind), Some(500));
     assert_eq!(i.next_change_after(s(4)), Some(s(7)));
     assert_eq!(i.exit(), None);
 }
 
 #[test]
 fn same_seed_same_run_other_restart_other_draws() {
-    let b = parse_behaviour(
-        "startup: {uniform: {min: 1s, max: 60s}}\nlatency: {lognormal: {p50: 5ms, p99: 50ms}}",
-    )
-    .unwrap();
+    let b = parse_behaviour("startup: {uniform: {min: 1s, max: 60s}}\nlatency: {lognormal: {p50: 5ms, p99: 50ms}}")
+        .unwrap();
     let run = |seed: u64, restart: u32| {
         let mut i = b.instance(seed, restart);
-        let lat: Vec<Duration> = (0..50)
-            .map(|_| i.respond(s(100), &http(80, "/")).latency)
-            .collect();
+        let lat: Vec<Duration> = (0..50).map(|_| i.respond(s(100), &http(80, "/")).latency).collect();
         (i.startup(), lat)
     };
     assert_eq!(run(5, 0), run(5, 0));
@@ -351,10 +290,7 @@ fn image_pulls_hooks_and_pod_conditions() {
     }
     assert_eq!(b.image_pull(1, 2, "x"), ImagePull::Pulled { after: s(3) });
     let i = b.instance(1, 0);
-    assert_eq!(
-        i.post_start().map(|h| (h.duration, h.exit)),
-        Some((s(1), 1))
-    );
+    assert_eq!(i.post_start().map(|h| (h.duration, h.exit)), Some((s(1), 1)));
     assert_eq!(i.pre_stop().map(|h| h.duration), Some(s(5)));
     assert!(b.pod_conditions().unschedulable);
     assert!(b.pod_conditions().mount_error.is_some());
@@ -444,10 +380,7 @@ fn yaml_syntax_error_is_reported() {
 fn redirect_forms() {
     for (yaml, ok) in [
         ("respond: {redirect: loop}", true),
-        (
-            "respond: {redirect: {port: 8081}, status: 301, then: ok}",
-            true,
-        ),
+        ("respond: {redirect: {port: 8081}, status: 301, then: ok}", true),
         ("respond: {redirect: {host: example.com}}", true),
         ("respond: {redirect: {path: /elsewhere}}", true),
         ("respond: {redirect: {path: elsewhere}}", false),
@@ -480,40 +413,24 @@ actions:
     )
     .unwrap();
     assert_eq!(f.seed, 42);
-    assert_eq!(
-        f.behaviour_for("web-1", "app").instance(0, 0).startup(),
-        s(30)
-    );
+    assert_eq!(f.behaviour_for("web-1", "app").instance(0, 0).startup(), s(30));
     let sidecar = f.behaviour_for("web-1", "sidecar");
     assert!(!sidecar.instance(0, 0).healthy_at(s(100)));
     assert!(f.rule_for("db-0", "app").is_none());
-    assert!(
-        f.behaviour_for("db-0", "app")
-            .instance(0, 0)
-            .healthy_at(s(2))
-    );
+    assert!(f.behaviour_for("db-0", "app").instance(0, 0).healthy_at(s(2)));
     assert_ne!(f.seed_for("web-1", "app"), f.seed_for("web-2", "app"));
     // Sorted by time.
     let ats: Vec<u64> = f.actions.iter().map(|a| a.at.as_secs()).collect();
     assert_eq!(ats, vec![120, 180, 300]);
-    assert!(matches!(
-        &f.actions[0].kind,
-        ActionKind::Delete { force: true, .. }
-    ));
-    assert!(matches!(
-        f.actions[2].kind,
-        ActionKind::Node { schedulable: false }
-    ));
+    assert!(matches!(&f.actions[0].kind, ActionKind::Delete { force: true, .. }));
+    assert!(matches!(f.actions[2].kind, ActionKind::Node { schedulable: false }));
 }
 
 #[test]
 fn bare_behaviour_file_applies_to_all() {
     let f = parse_behaviour_file("seed: 7\nstartup: 3s").unwrap();
     assert_eq!(f.seed, 7);
-    assert_eq!(
-        f.behaviour_for("any", "thing").instance(0, 0).startup(),
-        s(3)
-    );
+    assert_eq!(f.behaviour_for("any", "thing").instance(0, 0).startup(), s(3));
 }
 
 #[test]

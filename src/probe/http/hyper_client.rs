@@ -58,10 +58,7 @@ pub async fn run(target: &HttpTarget, tls: &Arc<ClientConfig>, timeout: Duration
     let outcome = match tokio::time::timeout_at(deadline, exchange).await {
         Ok(outcome) => outcome,
         Err(_) => match progress.phase {
-            Phase::AwaitingHeaders => transport_failure(
-                progress.hop.as_ref().unwrap_or(&target.url),
-                AWAITING_HEADERS,
-            ),
+            Phase::AwaitingHeaders => transport_failure(progress.hop.as_ref().unwrap_or(&target.url), AWAITING_HEADERS),
             Phase::ReadingBody => body_error(READING_BODY),
         },
     };
@@ -90,12 +87,7 @@ async fn exchange(
         let host = if requests_sent == 1 {
             address::resolve(&target.host, current.port, target.policy).await
         } else {
-            address::resolve(
-                &HostAddr::parse(&current.hostname),
-                current.port,
-                target.policy,
-            )
-            .await
+            address::resolve(&HostAddr::parse(&current.hostname), current.port, target.policy).await
         };
         let remote = match host {
             Ok(addr) => addr,
@@ -113,11 +105,10 @@ async fn exchange(
         let local = stream.local_addr().ok();
         timings.connect_us = Some(micros_since(marks.start()));
 
-        let request =
-            match build_request(target, current, requests_sent, &host_override, extra.take()) {
-                Ok(request) => request,
-                Err(text) => return transport_failure(current, &text),
-            };
+        let request = match build_request(target, current, requests_sent, &host_override, extra.take()) {
+            Ok(request) => request,
+            Err(text) => return transport_failure(current, &text),
+        };
         let hop = Hop {
             current,
             original_hostname: &target.url.hostname,
@@ -138,10 +129,7 @@ async fn exchange(
                 let tls_stream = match connector.connect(target.tls_name.clone(), io).await {
                     Ok(s) => s,
                     Err(e) => {
-                        return transport_failure(
-                            current,
-                            &tls_error_text(&e, marks, local, remote),
-                        );
+                        return transport_failure(current, &tls_error_text(&e, marks, local, remote));
                     }
                 };
                 marks.arm();
@@ -154,9 +142,8 @@ async fn exchange(
             HopEnd::Follow { next, location } => {
                 // Go keeps a custom Host only across a relative redirect, and only when it
                 // differed from the URL's host (client.go, issue #22233).
-                host_override = host_override.filter(|h| {
-                    is_relative_location(&location) && h.as_bytes() != current.authority.as_bytes()
-                });
+                host_override = host_override
+                    .filter(|h| is_relative_location(&location) && h.as_bytes() != current.authority.as_bytes());
                 extra = referer(current, &next);
                 progress.hop = Some(next);
             }
@@ -213,12 +200,7 @@ struct Hop<'a> {
 }
 
 impl Hop<'_> {
-    async fn exchange<IO>(
-        &self,
-        io: IO,
-        request: Request<Empty<Bytes>>,
-        phase: &mut Phase,
-    ) -> HopEnd
+    async fn exchange<IO>(&self, io: IO, request: Request<Empty<Bytes>>, phase: &mut Phase) -> HopEnd
     where
         IO: AsyncRead + AsyncWrite + Unpin,
     {
@@ -242,10 +224,7 @@ impl Hop<'_> {
         };
         let status = response.status().as_u16();
         if is_followed_status(status) {
-            let location = response
-                .headers()
-                .get(header::LOCATION)
-                .and_then(|v| v.to_str().ok());
+            let location = response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok());
             match on_redirect(
                 status,
                 location,
@@ -337,21 +316,13 @@ fn find_io_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a io:
 }
 
 /// Go's crypto/tls and net/http wording for a failed handshake.
-fn tls_error_text(
-    e: &io::Error,
-    marks: &IoMarks,
-    local: Option<SocketAddr>,
-    remote: SocketAddr,
-) -> String {
+fn tls_error_text(e: &io::Error, marks: &IoMarks, local: Option<SocketAddr>, remote: SocketAddr) -> String {
     if e.kind() == io::ErrorKind::UnexpectedEof {
         return "EOF".to_owned();
     }
-    let rustls_error = e
-        .get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+    let rustls_error = e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>());
     match rustls_error {
-        Some(rustls::Error::InvalidMessage(_))
-        | Some(rustls::Error::InappropriateMessage { .. }) => {
+        Some(rustls::Error::InvalidMessage(_)) | Some(rustls::Error::InappropriateMessage { .. }) => {
             // client.go send(): a record header that reads "HTTP/" gets a better message.
             if marks.first_bytes().starts_with(b"HTTP/") {
                 "http: server gave HTTP response to HTTPS client".to_owned()

@@ -35,13 +35,11 @@ pub const MAX_REQUESTS: usize = 10;
 /// Go's suffix when the client timeout hits before the response headers (client.go).
 /// Since Go 1.23 `getConn` reports the context's error even for a dial cut short by it, so
 /// the text is the same whether the connect, the TLS handshake or the server was slow.
-pub const AWAITING_HEADERS: &str =
-    "context deadline exceeded (Client.Timeout exceeded while awaiting headers)";
+pub const AWAITING_HEADERS: &str = "context deadline exceeded (Client.Timeout exceeded while awaiting headers)";
 
 /// Go's text when the client timeout hits while the body is read (client.go
 /// cancelTimerBody). Not wrapped in `*url.Error`: it comes from the body read.
-pub const READING_BODY: &str =
-    "context deadline exceeded (Client.Timeout or context cancellation while reading body)";
+pub const READING_BODY: &str = "context deadline exceeded (Client.Timeout or context cancellation while reading body)";
 
 /// Which HTTP client runs httpGet probes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
@@ -107,12 +105,7 @@ pub fn kubelet_headers(
         })?;
         given.push((name, value));
     }
-    let first = |name: &HeaderName| {
-        given
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-    };
+    let first = |name: &HeaderName| given.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
     let host = first(&header::HOST).filter(|v| !v.is_empty());
     let ua = match first(&header::USER_AGENT) {
         Some(v) if v.is_empty() => None,
@@ -227,10 +220,7 @@ pub fn on_redirect(
         Err(JoinError::Invalid(why)) => {
             return Redirect::Fail(gotext::url_error(
                 &current.to_string(),
-                &format!(
-                    "failed to parse Location header {}: {why}",
-                    gotext::quote(location)
-                ),
+                &format!("failed to parse Location header {}: {why}", gotext::quote(location)),
             ));
         }
     };
@@ -285,11 +275,7 @@ mod tests {
         let (map, host) = kubelet_headers(&[], &ua()).unwrap();
         assert_eq!(
             lines(&map),
-            [
-                "user-agent: kube-probe/1.35",
-                "accept: */*",
-                "connection: close"
-            ]
+            ["user-agent: kube-probe/1.35", "accept: */*", "connection: close"]
         );
         assert_eq!(host, None);
     }
@@ -324,22 +310,13 @@ mod tests {
 
     #[test]
     fn statuses_map_to_kubelet_results() {
-        assert_eq!(
-            status_outcome(204, "ok".into()).result,
-            ProbeResult::Success
-        );
+        assert_eq!(status_outcome(204, "ok".into()).result, ProbeResult::Success);
         let warn = status_outcome(302, "moved".into());
         assert_eq!(warn.result, ProbeResult::Warning);
-        assert_eq!(
-            warn.output,
-            "Probe terminated redirects, Response body: moved"
-        );
+        assert_eq!(warn.output, "Probe terminated redirects, Response body: moved");
         let fail = status_outcome(503, "secret".into());
         assert_eq!(fail.output, "HTTP probe failed with statuscode: 503");
-        assert_eq!(
-            status_outcome(199, String::new()).result,
-            ProbeResult::Failure
-        );
+        assert_eq!(status_outcome(199, String::new()).result, ProbeResult::Failure);
     }
 
     #[test]
@@ -357,10 +334,7 @@ mod tests {
             on_redirect(300, Some("/x"), &cur, "127.0.0.1", 1),
             Redirect::UseResponse
         );
-        assert_eq!(
-            on_redirect(302, None, &cur, "127.0.0.1", 1),
-            Redirect::UseResponse
-        );
+        assert_eq!(on_redirect(302, None, &cur, "127.0.0.1", 1), Redirect::UseResponse);
         assert_eq!(
             on_redirect(302, Some("/loop"), &cur, "127.0.0.1", 10),
             Redirect::Fail(r#"Get "/loop": stopped after 10 redirects"#.to_owned())

@@ -23,15 +23,10 @@ use super::super::address::{self, AddressPolicy, HostAddr, LookupError, NotLoopb
 use super::super::gotext;
 use super::super::outcome::{Outcome, Timings};
 use super::super::socket::micros_since;
-use super::{
-    AWAITING_HEADERS, HttpTarget, MAX_BODY, MAX_REQUESTS, READING_BODY, body_error, status_outcome,
-};
+use super::{AWAITING_HEADERS, HttpTarget, MAX_BODY, MAX_REQUESTS, READING_BODY, body_error, status_outcome};
 
 /// Builds the reqwest client for probes under `policy`.
-pub fn build_client(
-    tls: &Arc<ClientConfig>,
-    policy: AddressPolicy,
-) -> Result<reqwest::Client, reqwest::Error> {
+pub fn build_client(tls: &Arc<ClientConfig>, policy: AddressPolicy) -> Result<reqwest::Client, reqwest::Error> {
     reqwest::Client::builder()
         .use_preconfigured_tls(ClientConfig::clone(tls))
         .pool_max_idle_per_host(0)
@@ -174,10 +169,7 @@ fn send_error(e: &reqwest::Error, target: &HttpTarget) -> Outcome {
         return Outcome::errored(refused.to_string());
     }
     if let Some(limit) = find::<RedirectLimit>(e) {
-        return Outcome::failure(gotext::url_error(
-            &limit.location,
-            "stopped after 10 redirects",
-        ));
+        return Outcome::failure(gotext::url_error(&limit.location, "stopped after 10 redirects"));
     }
     let url_text = match e.url() {
         Some(url) if !is_probe_url(url, target) => url.to_string(),
@@ -215,17 +207,13 @@ fn is_probe_url(url: &reqwest::Url, target: &HttpTarget) -> bool {
 /// The socket error in the chain, worded like Go, or `fallback` (EOF-like closes).
 fn chain_text(e: &reqwest::Error, remote: Option<SocketAddr>, fallback: &str) -> String {
     match (find::<io::Error>(e), remote) {
-        (Some(io), Some(remote)) if io.raw_os_error().is_some() => {
-            gotext::read_error(None, remote, io)
-        }
+        (Some(io), Some(remote)) if io.raw_os_error().is_some() => gotext::read_error(None, remote, io),
         (Some(io), _) if io.kind() == io::ErrorKind::UnexpectedEof => "EOF".to_owned(),
         _ => fallback.to_owned(),
     }
 }
 
-fn find<'a, T: std::error::Error + 'static>(
-    e: &'a (dyn std::error::Error + 'static),
-) -> Option<&'a T> {
+fn find<'a, T: std::error::Error + 'static>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a T> {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = source {
         if let Some(found) = err.downcast_ref::<T>() {

@@ -48,13 +48,7 @@ pub struct ProbeUrl {
 
 impl fmt::Display for ProbeUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}://{}{}",
-            self.scheme.as_str(),
-            self.authority,
-            self.target
-        )
+        write!(f, "{}://{}{}", self.scheme.as_str(), self.authority, self.target)
     }
 }
 
@@ -94,9 +88,7 @@ impl ProbeUrl {
             };
             let rest = rest.strip_prefix("//").unwrap_or(rest);
             return match known {
-                Some(scheme) => {
-                    parse_authority_and_target(scheme, rest).map_err(JoinError::Invalid)
-                }
+                Some(scheme) => parse_authority_and_target(scheme, rest).map_err(JoinError::Invalid),
                 None => {
                     // Go parses any scheme; only sending fails. Report the hostname so the
                     // redirect check can still compare it.
@@ -142,10 +134,7 @@ impl ProbeUrl {
             target.push('?');
             target.push_str(&escape_target(q));
         }
-        Ok(ProbeUrl {
-            target,
-            ..self.clone()
-        })
+        Ok(ProbeUrl { target, ..self.clone() })
     }
 }
 
@@ -164,8 +153,7 @@ pub fn has_scheme(s: &str) -> Option<(&str, &str)> {
     let scheme = &s[..colon];
     let mut chars = scheme.chars();
     let first = chars.next()?;
-    if first.is_ascii_alphabetic() && chars.all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
-    {
+    if first.is_ascii_alphabetic() && chars.all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) {
         Some((scheme, &s[colon + 1..]))
     } else {
         None
@@ -197,12 +185,9 @@ fn parse_authority_and_target(scheme: Scheme, rest: &str) -> Result<ProbeUrl, St
     };
     let port = match port_text {
         None | Some("") => scheme.default_port(),
-        Some(p) => p.parse::<u16>().map_err(|_| {
-            format!(
-                "invalid port {} after host",
-                gotext::quote(&format!(":{p}"))
-            )
-        })?,
+        Some(p) => p
+            .parse::<u16>()
+            .map_err(|_| format!("invalid port {} after host", gotext::quote(&format!(":{p}"))))?,
     };
     if target.is_empty() {
         target.push('/');
@@ -295,25 +280,13 @@ mod tests {
     fn locations_resolve_like_rfc_3986() {
         let b = base();
         assert_eq!(b.join("/c").unwrap().to_string(), "http://127.0.0.1:8080/c");
-        assert_eq!(
-            b.join("c").unwrap().to_string(),
-            "http://127.0.0.1:8080/a/c"
-        );
-        assert_eq!(
-            b.join("../c").unwrap().to_string(),
-            "http://127.0.0.1:8080/c"
-        );
-        assert_eq!(
-            b.join("?y=2").unwrap().to_string(),
-            "http://127.0.0.1:8080/a/b?y=2"
-        );
+        assert_eq!(b.join("c").unwrap().to_string(), "http://127.0.0.1:8080/a/c");
+        assert_eq!(b.join("../c").unwrap().to_string(), "http://127.0.0.1:8080/c");
+        assert_eq!(b.join("?y=2").unwrap().to_string(), "http://127.0.0.1:8080/a/b?y=2");
         let other = b.join("http://localhost:9090/z").unwrap();
         assert_eq!((other.hostname.as_str(), other.port), ("localhost", 9090));
         let no_port = b.join("https://127.0.0.1/z").unwrap();
-        assert_eq!(
-            (no_port.authority.as_str(), no_port.port),
-            ("127.0.0.1", 443)
-        );
+        assert_eq!((no_port.authority.as_str(), no_port.port), ("127.0.0.1", 443));
         let relative_scheme = b.join("//127.0.0.1:9/q").unwrap();
         assert_eq!(relative_scheme.to_string(), "http://127.0.0.1:9/q");
         assert!(b.join("ftp://x/").is_err());

@@ -116,9 +116,7 @@ fn from_secs_capped(s: f64) -> Duration {
     if !s.is_finite() || s < 0.0 {
         return MAX_SAMPLE;
     }
-    Duration::try_from_secs_f64(s)
-        .unwrap_or(MAX_SAMPLE)
-        .min(MAX_SAMPLE)
+    Duration::try_from_secs_f64(s).unwrap_or(MAX_SAMPLE).min(MAX_SAMPLE)
 }
 
 /// (mu, sigma) of ln X for a log-normal X with the given median and 99th percentile.
@@ -139,8 +137,7 @@ fn erfc(x: f64) -> f64 {
                 + t * (0.096_784_18
                     + t * (-0.186_288_06
                         + t * (0.278_868_07
-                            + t * (-1.135_203_98
-                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
+                            + t * (-1.135_203_98 + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
     let r = t * poly.exp();
     if x >= 0.0 { r } else { 2.0 - r }
 }
@@ -180,10 +177,7 @@ mod tests {
         let samples: Vec<Duration> = (0..20_000).map(|_| d.sample(&mut r)).collect();
         assert!(samples.iter().all(|s| *s >= Duration::from_millis(10)));
         assert!(samples.iter().all(|s| *s <= Duration::from_millis(20)));
-        let below_15 = samples
-            .iter()
-            .filter(|s| **s < Duration::from_millis(15))
-            .count();
+        let below_15 = samples.iter().filter(|s| **s < Duration::from_millis(15)).count();
         // Binomial(20000, 0.5): sd ~ 71; 5 sd tolerance.
         assert!((9_650..=10_350).contains(&below_15), "{below_15}");
     }
@@ -205,10 +199,7 @@ mod tests {
         let over = samples.iter().filter(|s| s.as_secs_f64() > 1.0).count() as f64 / 20_000.0;
         let exact = d.exceedance(Duration::from_secs(1));
         assert!((0.003..0.008).contains(&exact), "exact {exact}");
-        assert!(
-            (over - exact).abs() < 0.0025,
-            "sampled {over} exact {exact}"
-        );
+        assert!((over - exact).abs() < 0.0025, "sampled {over} exact {exact}");
     }
 
     #[test]

@@ -50,11 +50,7 @@ pub struct FieldError {
 
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let path = if self.path.is_empty() {
-            "<document>"
-        } else {
-            &self.path
-        };
+        let path = if self.path.is_empty() { "<document>" } else { &self.path };
         match &self.kind {
             FieldErrorKind::Required => write!(f, "{path}: Required value"),
             FieldErrorKind::Invalid { value, detail } => {

@@ -115,9 +115,7 @@ fn load(text: &str) -> Result<Value, BehaviourError> {
     serde_yaml::from_str::<Value>(text).map_err(|e| BehaviourError {
         errors: vec![FieldError {
             path: String::new(),
-            kind: FieldErrorKind::Syntax {
-                detail: e.to_string(),
-            },
+            kind: FieldErrorKind::Syntax { detail: e.to_string() },
         }],
     })
 }
@@ -214,11 +212,7 @@ fn file(ctx: &mut Ctx, v: &Value) -> Option<BehaviourFile> {
                     }
                 }
             }
-            other => ctx.invalid(
-                "behaviours",
-                other,
-                "must be a mapping of name to behaviour",
-            ),
+            other => ctx.invalid("behaviours", other, "must be a mapping of name to behaviour"),
         }
     }
     if let Some(r) = f.get("rules") {
@@ -257,12 +251,7 @@ fn glob(ctx: &mut Ctx, path: &str, v: Option<&Value>) -> Option<Glob> {
 }
 
 /// A behaviour given by name (from `behaviours:`) or inline.
-fn behaviour_ref(
-    ctx: &mut Ctx,
-    path: &str,
-    v: &Value,
-    named: &BTreeMap<String, Behaviour>,
-) -> Option<Behaviour> {
+fn behaviour_ref(ctx: &mut Ctx, path: &str, v: &Value, named: &BTreeMap<String, Behaviour>) -> Option<Behaviour> {
     match v {
         Value::String(name) => match named.get(name) {
             Some(b) => Some(b.clone()),
@@ -294,12 +283,7 @@ fn rule(ctx: &mut Ctx, path: &str, v: &Value, named: &BTreeMap<String, Behaviour
     })
 }
 
-fn action(
-    ctx: &mut Ctx,
-    path: &str,
-    v: &Value,
-    named: &BTreeMap<String, Behaviour>,
-) -> Option<Action> {
+fn action(ctx: &mut Ctx, path: &str, v: &Value, named: &BTreeMap<String, Behaviour>) -> Option<Action> {
     let f = Fields::new(
         ctx,
         path,
@@ -327,11 +311,7 @@ fn action(
         .filter(|k| f.has(k))
         .collect();
     if kinds.len() != 1 {
-        ctx.invalid(
-            path,
-            v,
-            "needs exactly one of `delete`, `node`, `behaviour`",
-        );
+        ctx.invalid(path, v, "needs exactly one of `delete`, `node`, `behaviour`");
         return None;
     }
     let only = |ctx: &mut Ctx, allowed: &[&str]| {
@@ -376,8 +356,7 @@ fn action(
             only(ctx, &["behaviour", "pod", "container"]);
             let pod = glob(ctx, &join(path, "pod"), f.get("pod"));
             let container = glob(ctx, &join(path, "container"), f.get("container"));
-            let behaviour =
-                behaviour_ref(ctx, &join(path, "behaviour"), f.get("behaviour")?, named);
+            let behaviour = behaviour_ref(ctx, &join(path, "behaviour"), f.get("behaviour")?, named);
             ActionKind::SetBehaviour {
                 pod: pod?,
                 container: container?,

@@ -123,20 +123,13 @@ fn dur(n: u64) -> Duration {
 }
 
 impl Instance {
-    pub(crate) fn new(
-        behaviour: &Behaviour,
-        seed: u64,
-        restart: u32,
-        phases_from: Option<Duration>,
-    ) -> Instance {
+    pub(crate) fn new(behaviour: &Behaviour, seed: u64, restart: u32, phases_from: Option<Duration>) -> Instance {
         let spec = behaviour.spec();
         let mut setup = Pcg64Mcg::new(stream_state(seed, restart, SETUP_STREAM));
         // Draw order is part of the contract: startup, SIGTERM delay, postStart, preStop.
         let drawn_startup = spec.startup.sample(&mut setup);
         let sigterm = match &spec.sigterm {
-            Sigterm::Exit { after, code, .. } => {
-                SigtermReaction::ExitAfter(after.sample(&mut setup), *code)
-            }
+            Sigterm::Exit { after, code, .. } => SigtermReaction::ExitAfter(after.sample(&mut setup), *code),
             Sigterm::Ignore => SigtermReaction::IgnoreUntilKill,
         };
         let post_start = spec.post_start.as_ref().map(|h| HookOutcome {
@@ -261,12 +254,7 @@ impl Instance {
             return (&OK, &spec.latency);
         };
         let latency = at.phase.latency.as_ref().unwrap_or(&spec.latency);
-        if let (
-            Some(st),
-            Sigterm::Exit {
-                respond: Some(r), ..
-            },
-        ) = (self.sigterm_at, &spec.sigterm)
+        if let (Some(st), Sigterm::Exit { respond: Some(r), .. }) = (self.sigterm_at, &spec.sigterm)
             && t >= st
         {
             return (r, latency);
@@ -354,11 +342,7 @@ impl Instance {
             return Duration::ZERO;
         }
         let off = (up - first) % every;
-        if off < len {
-            dur(len - off)
-        } else {
-            Duration::ZERO
-        }
+        if off < len { dur(len - off) } else { Duration::ZERO }
     }
 
     /// True while the exec view is healthy.
@@ -373,11 +357,7 @@ impl Instance {
         if *resp == Response::Hang {
             return ExecView::Hang;
         }
-        match meaning::answer(
-            resp,
-            &Request::Exec { argv: Vec::new() },
-            spec.grpc_services.as_deref(),
-        ) {
+        match meaning::answer(resp, &Request::Exec { argv: Vec::new() }, spec.grpc_services.as_deref()) {
             ReplyKind::Exec { code: 0, .. } => ExecView::Healthy,
             ReplyKind::Exec { code, .. } => ExecView::Unhealthy(code),
             _ => ExecView::Hang,
@@ -410,21 +390,11 @@ impl Instance {
             };
         };
         let draining = self.sigterm_at.is_some_and(|s| since_start >= s)
-            && matches!(
-                self.behaviour.spec().sigterm,
-                Sigterm::Exit {
-                    respond: Some(_),
-                    ..
-                }
-            );
+            && matches!(self.behaviour.spec().sigterm, Sigterm::Exit { respond: Some(_), .. });
         PhaseView::Up {
             index: at.index,
             name: at.phase.name.clone(),
-            flap_down: at
-                .phase
-                .flap
-                .as_ref()
-                .is_some_and(|f| flap_down(f, up - at.start)),
+            flap_down: at.phase.flap.as_ref().is_some_and(|f| flap_down(f, up - at.start)),
             paused: !self.pause_left(since_start).is_zero(),
             draining,
         }

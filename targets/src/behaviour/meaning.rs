@@ -38,9 +38,7 @@ impl Request {
     /// The declared port the request targets, if it has one.
     pub fn port(&self) -> Option<u16> {
         match self {
-            Request::Http { port, .. } | Request::Tcp { port } | Request::Grpc { port, .. } => {
-                Some(*port)
-            }
+            Request::Http { port, .. } | Request::Tcp { port } | Request::Grpc { port, .. } => Some(*port),
             Request::Exec { .. } => None,
         }
     }
@@ -84,10 +82,7 @@ impl RedirectTo {
         }
         let request_host = host_header.map(strip_port).unwrap_or("localhost");
         let host = self.host.as_deref().unwrap_or(request_host);
-        let port = self
-            .port
-            .map(|p| p.saturating_add(port_offset))
-            .unwrap_or(request_port);
+        let port = self.port.map(|p| p.saturating_add(port_offset)).unwrap_or(request_port);
         format!("{scheme}://{host}:{port}{path}")
     }
 }
@@ -95,10 +90,7 @@ impl RedirectTo {
 /// `host:port` -> `host`, keeping bracketed IPv6 literals whole.
 fn strip_port(h: &str) -> &str {
     if let Some(rest) = h.strip_prefix('[') {
-        return rest
-            .split(']')
-            .next()
-            .map_or(h, |inner| &h[..inner.len() + 2]);
+        return rest.split(']').next().map_or(h, |inner| &h[..inner.len() + 2]);
     }
     match h.rsplit_once(':') {
         Some((host, port)) if port.chars().all(|c| c.is_ascii_digit()) => host,
@@ -175,11 +167,7 @@ fn healthy(r: &Response) -> bool {
             g,
             GrpcAnswer::Serving | GrpcAnswer::UnknownService | GrpcAnswer::Unimplemented
         ),
-        Response::Refuse
-        | Response::Hang
-        | Response::Close
-        | Response::Reset
-        | Response::Exit(_) => false,
+        Response::Refuse | Response::Hang | Response::Close | Response::Reset | Response::Exit(_) => false,
     }
 }
 
@@ -206,11 +194,7 @@ fn at_target(target: &RedirectTarget, req: &Request) -> bool {
 
 /// The meaning of `resp` for `req`. `grpc_services`: the service names the app knows
 /// (None = all).
-pub(crate) fn answer(
-    resp: &Response,
-    req: &Request,
-    grpc_services: Option<&[String]>,
-) -> ReplyKind {
+pub(crate) fn answer(resp: &Response, req: &Request, grpc_services: Option<&[String]>) -> ReplyKind {
     // Connection-level answers mean the same to every socket protocol.
     match resp {
         Response::Refuse | Response::Exit(_) => {
@@ -251,10 +235,7 @@ pub(crate) fn answer(
             if healthy(resp) {
                 exec(true, "probebench: healthy")
             } else {
-                exec(
-                    false,
-                    &format!("probebench: unhealthy ({})", describe(resp)),
-                )
+                exec(false, &format!("probebench: unhealthy ({})", describe(resp)))
             }
         }
     }
@@ -359,10 +340,7 @@ mod tests {
             answer(&r, &http_req(80, "/"), None),
             ReplyKind::Http { status: 200, .. }
         ));
-        assert_eq!(
-            answer(&r, &Request::Tcp { port: 80 }, None),
-            ReplyKind::Accept
-        );
+        assert_eq!(answer(&r, &Request::Tcp { port: 80 }, None), ReplyKind::Accept);
         let g = Request::Grpc {
             port: 80,
             service: String::new(),
@@ -384,18 +362,12 @@ mod tests {
             port: 80,
             service: String::new(),
         };
-        assert_eq!(
-            answer(&r, &g, None),
-            ReplyKind::Grpc(GrpcAnswer::NotServing)
-        );
+        assert_eq!(answer(&r, &g, None), ReplyKind::Grpc(GrpcAnswer::NotServing));
         assert!(matches!(
             answer(&r, &Request::Exec { argv: vec![] }, None),
             ReplyKind::Exec { code: 1, .. }
         ));
-        assert_eq!(
-            answer(&r, &Request::Tcp { port: 80 }, None),
-            ReplyKind::Accept
-        );
+        assert_eq!(answer(&r, &Request::Tcp { port: 80 }, None), ReplyKind::Accept);
     }
 
     #[test]
@@ -404,10 +376,7 @@ mod tests {
             answer(&Response::Hang, &Request::Tcp { port: 1 }, None),
             ReplyKind::Accept
         );
-        assert_eq!(
-            answer(&Response::Hang, &http_req(1, "/"), None),
-            ReplyKind::Hang
-        );
+        assert_eq!(answer(&Response::Hang, &http_req(1, "/"), None), ReplyKind::Hang);
     }
 
     #[test]
@@ -459,9 +428,7 @@ mod tests {
             then: Box::new(Response::OK),
         });
         match answer(&r, &http_req(8080, "/x"), None) {
-            ReplyKind::Http {
-                redirect: Some(to), ..
-            } => assert_eq!(to.location("http", None, 8080, "/x", 0), "/x"),
+            ReplyKind::Http { redirect: Some(to), .. } => assert_eq!(to.location("http", None, 8080, "/x", 0), "/x"),
             other => panic!("{other:?}"),
         }
         assert!(matches!(

@@ -20,13 +20,11 @@ pub use distribution::Distribution;
 pub use error::{BehaviourError, FieldError, FieldErrorKind};
 pub use file::{Action, ActionKind, BehaviourFile, Rule, parse_behaviour, parse_behaviour_file};
 pub use glob::Glob;
-pub use instance::{
-    EXIT_SIGKILL, ExecView, HookOutcome, Instance, PhaseView, Reply, SigtermReaction,
-};
+pub use instance::{EXIT_SIGKILL, ExecView, HookOutcome, Instance, PhaseView, Reply, SigtermReaction};
 pub use meaning::{RedirectTo, ReplyKind, Request, body_bytes, default_body, describe};
 pub use model::{
-    DEFAULT_MOUNT_ERROR, DEFAULT_PULL_ERROR, Flap, GrpcAnswer, Hook, ImageSpec, Latency, Pauses,
-    Phase, PodConditions, Redirect, RedirectTarget, Response, Sigterm, Spec, Spike,
+    DEFAULT_MOUNT_ERROR, DEFAULT_PULL_ERROR, Flap, GrpcAnswer, Hook, ImageSpec, Latency, Pauses, Phase, PodConditions,
+    Redirect, RedirectTarget, Response, Sigterm, Spec, Spike,
 };
 
 use crate::seed::stream_state;
@@ -69,9 +67,7 @@ impl Behaviour {
     /// lists answer `ok`, zero periods do not flap), but only [`parse_behaviour`]
     /// reports mistakes.
     pub fn from_spec(spec: Spec) -> Behaviour {
-        Behaviour {
-            spec: Arc::new(spec),
-        }
+        Behaviour { spec: Arc::new(spec) }
     }
 
     /// The typed behaviour.

@@ -7,12 +7,10 @@ use serde_yaml::Value;
 
 use super::distribution::Distribution;
 use super::model::{
-    DEFAULT_MOUNT_ERROR, DEFAULT_PULL_ERROR, Flap, GrpcAnswer, Hook, ImageSpec, Latency, Pauses,
-    Phase, PodConditions, Redirect, RedirectTarget, Response, Sigterm, Spec, Spike,
+    DEFAULT_MOUNT_ERROR, DEFAULT_PULL_ERROR, Flap, GrpcAnswer, Hook, ImageSpec, Latency, Pauses, Phase, PodConditions,
+    Redirect, RedirectTarget, Response, Sigterm, Spec, Spike,
 };
-use super::yaml::{
-    Ctx, Fields, boolean, byte_size, duration, fraction, index, integer, join, port, string,
-};
+use super::yaml::{Ctx, Fields, boolean, byte_size, duration, fraction, index, integer, join, port, string};
 
 /// The keys of a behaviour document.
 const BEHAVIOUR_KEYS: &[&str] = &[
@@ -73,10 +71,7 @@ pub(crate) fn spec(ctx: &mut Ctx, path: &str, v: &Value, extra: &[&str]) -> Opti
     match f.get("phases") {
         Some(phases_v) => {
             for k in &shorthand {
-                ctx.forbidden(
-                    &join(path, k),
-                    "may not be used with `phases`; put it in a phase",
-                );
+                ctx.forbidden(&join(path, k), "may not be used with `phases`; put it in a phase");
             }
             if let Some(phases) = phase_list(ctx, &join(path, "phases"), phases_v, out.repeat) {
                 out.phases = phases;
@@ -151,13 +146,7 @@ impl Allow {
 }
 
 const RESPONSE_WORDS: &[&str] = &["ok", "refuse", "hang", "close", "reset"];
-const GRPC_WORDS: &[&str] = &[
-    "serving",
-    "not_serving",
-    "unknown",
-    "unknown_service",
-    "unimplemented",
-];
+const GRPC_WORDS: &[&str] = &["serving", "not_serving", "unknown", "unknown_service", "unimplemented"];
 const REDIRECT_STATUSES: &[u16] = &[301, 302, 303, 307, 308];
 
 fn response(ctx: &mut Ctx, path: &str, v: &Value, allow: Allow) -> Option<Response> {
@@ -215,11 +204,7 @@ fn response(ctx: &mut Ctx, path: &str, v: &Value, allow: Allow) -> Option<Respon
             } else {
                 let f = Fields::new(ctx, path, v, &["status", "body"])?;
                 if !f.has("status") && !f.has("body") {
-                    ctx.invalid(
-                        path,
-                        v,
-                        "must have `status`/`body`, `redirect`, `grpc` or `exit`",
-                    );
+                    ctx.invalid(path, v, "must have `status`/`body`, `redirect`, `grpc` or `exit`");
                     return None;
                 }
                 let status = match f.get("status") {
@@ -258,12 +243,8 @@ fn redirect(ctx: &mut Ctx, path: &str, v: &Value) -> Option<Response> {
         t @ Value::Mapping(_) => {
             let tf = Fields::new(ctx, &rp, t, &["host", "port", "path"]);
             tf.and_then(|tf| {
-                let host = tf
-                    .get("host")
-                    .and_then(|h| string(ctx, &join(&rp, "host"), h));
-                let port = tf
-                    .get("port")
-                    .and_then(|p| port(ctx, &join(&rp, "port"), p));
+                let host = tf.get("host").and_then(|h| string(ctx, &join(&rp, "host"), h));
+                let port = tf.get("port").and_then(|p| port(ctx, &join(&rp, "port"), p));
                 let target_path = tf.get("path").and_then(|p| {
                     let pp = join(&rp, "path");
                     let s = string(ctx, &pp, p)?;
@@ -286,11 +267,7 @@ fn redirect(ctx: &mut Ctx, path: &str, v: &Value) -> Option<Response> {
             })
         }
         other => {
-            ctx.invalid(
-                &rp,
-                other,
-                "must be `loop` or a mapping with host, port, path",
-            );
+            ctx.invalid(&rp, other, "must be `loop` or a mapping with host, port, path");
             None
         }
     };
@@ -299,11 +276,7 @@ fn redirect(ctx: &mut Ctx, path: &str, v: &Value) -> Option<Response> {
             let sp = join(path, "status");
             let st = http_status(ctx, &sp, s)?;
             if !REDIRECT_STATUSES.contains(&st) {
-                ctx.invalid(
-                    &sp,
-                    s,
-                    "a redirect status must be 301, 302, 303, 307 or 308",
-                );
+                ctx.invalid(&sp, s, "a redirect status must be 301, 302, 303, 307 or 308");
             }
             st
         }
@@ -349,10 +322,8 @@ fn base_distribution(ctx: &mut Ctx, path: &str, v: &Value, f: &Fields<'_>) -> Op
         "fixed" => duration(ctx, &kp, kv).map(Distribution::Fixed),
         "uniform" => {
             let uf = Fields::new(ctx, &kp, kv, &["min", "max"])?;
-            let min = need(ctx, &kp, "min", uf.get("min"))
-                .and_then(|m| duration(ctx, &join(&kp, "min"), m));
-            let max = need(ctx, &kp, "max", uf.get("max"))
-                .and_then(|m| duration(ctx, &join(&kp, "max"), m));
+            let min = need(ctx, &kp, "min", uf.get("min")).and_then(|m| duration(ctx, &join(&kp, "min"), m));
+            let max = need(ctx, &kp, "max", uf.get("max")).and_then(|m| duration(ctx, &join(&kp, "max"), m));
             let (min, max) = (min?, max?);
             if max < min {
                 ctx.invalid(&join(&kp, "max"), uf.get("max")?, "must be at least min");
@@ -362,10 +333,8 @@ fn base_distribution(ctx: &mut Ctx, path: &str, v: &Value, f: &Fields<'_>) -> Op
         }
         _ => {
             let lf = Fields::new(ctx, &kp, kv, &["p50", "p99"])?;
-            let p50 = need(ctx, &kp, "p50", lf.get("p50"))
-                .and_then(|m| duration(ctx, &join(&kp, "p50"), m));
-            let p99 = need(ctx, &kp, "p99", lf.get("p99"))
-                .and_then(|m| duration(ctx, &join(&kp, "p99"), m));
+            let p50 = need(ctx, &kp, "p50", lf.get("p50")).and_then(|m| duration(ctx, &join(&kp, "p50"), m));
+            let p99 = need(ctx, &kp, "p99", lf.get("p99")).and_then(|m| duration(ctx, &join(&kp, "p99"), m));
             let (p50, p99) = (p50?, p99?);
             if p50.is_zero() {
                 ctx.invalid(&join(&kp, "p50"), lf.get("p50")?, "must be greater than 0");
@@ -407,8 +376,8 @@ fn latency(ctx: &mut Ctx, path: &str, v: &Value) -> Option<Latency> {
             let sf = Fields::new(ctx, &sp, s, &["probability", "latency"])?;
             let probability = need(ctx, &sp, "probability", sf.get("probability"))
                 .and_then(|p| fraction(ctx, &join(&sp, "probability"), p));
-            let lat = need(ctx, &sp, "latency", sf.get("latency"))
-                .and_then(|l| distribution(ctx, &join(&sp, "latency"), l));
+            let lat =
+                need(ctx, &sp, "latency", sf.get("latency")).and_then(|l| distribution(ctx, &join(&sp, "latency"), l));
             Some(Spike {
                 probability: probability?,
                 latency: lat?,
@@ -437,9 +406,7 @@ fn phase_list(ctx: &mut Ctx, path: &str, v: &Value, repeat: bool) -> Option<Vec<
             ctx,
             &ip,
             item,
-            &[
-                "name", "for", "respond", "ports", "paths", "latency", "flap",
-            ],
+            &["name", "for", "respond", "ports", "paths", "latency", "flap"],
         ) else {
             continue;
         };
@@ -450,23 +417,13 @@ fn phase_list(ctx: &mut Ctx, path: &str, v: &Value, repeat: bool) -> Option<Vec<
         let has_for = f.has("for");
         if is_exit {
             if let Some(d) = f.get("for") {
-                ctx.invalid(
-                    &join(&ip, "for"),
-                    d,
-                    "an exit phase ends the timeline; remove `for`",
-                );
+                ctx.invalid(&join(&ip, "for"), d, "an exit phase ends the timeline; remove `for`");
             }
             if !last {
-                ctx.forbidden(
-                    &join(&ip, "respond"),
-                    "phases after an exit are never reached",
-                );
+                ctx.forbidden(&join(&ip, "respond"), "phases after an exit are never reached");
             }
             if repeat {
-                ctx.forbidden(
-                    &join(&ip, "respond"),
-                    "an exit ends the timeline; it cannot repeat",
-                );
+                ctx.forbidden(&join(&ip, "respond"), "an exit ends the timeline; it cannot repeat");
             }
         } else if repeat || !last {
             if !has_for {
@@ -484,11 +441,7 @@ fn phase_list(ctx: &mut Ctx, path: &str, v: &Value, repeat: bool) -> Option<Vec<
         };
         phases.push(p);
     }
-    if repeat
-        && phases
-            .iter()
-            .all(|p| p.duration.unwrap_or(Duration::ZERO).is_zero())
-    {
+    if repeat && phases.iter().all(|p| p.duration.unwrap_or(Duration::ZERO).is_zero()) {
         ctx.invalid(path, v, "a repeating timeline needs a phase longer than 0s");
     }
     (ctx.errors.len() == before).then_some(phases)
@@ -498,12 +451,8 @@ fn phase_list(ctx: &mut Ctx, path: &str, v: &Value, repeat: bool) -> Option<Vec<
 /// shorthand, where `latency` is the behaviour's default rather than the phase's.
 fn phase_body(ctx: &mut Ctx, path: &str, f: &Fields<'_>, in_list: bool) -> Option<Phase> {
     let before = ctx.errors.len();
-    let name = f
-        .get("name")
-        .and_then(|n| string(ctx, &join(path, "name"), n));
-    let duration = f
-        .get("for")
-        .and_then(|d| duration(ctx, &join(path, "for"), d));
+    let name = f.get("name").and_then(|n| string(ctx, &join(path, "name"), n));
+    let duration = f.get("for").and_then(|d| duration(ctx, &join(path, "for"), d));
     let respond = match f.get("respond") {
         Some(r) => response(ctx, &join(path, "respond"), r, Allow::ALL),
         None => Some(Response::OK),
@@ -529,14 +478,11 @@ fn phase_body(ctx: &mut Ctx, path: &str, f: &Fields<'_>, in_list: bool) -> Optio
         None => BTreeMap::new(),
     };
     let latency = if in_list {
-        f.get("latency")
-            .and_then(|l| latency(ctx, &join(path, "latency"), l))
+        f.get("latency").and_then(|l| latency(ctx, &join(path, "latency"), l))
     } else {
         None
     };
-    let flap = f
-        .get("flap")
-        .and_then(|fl| flap(ctx, &join(path, "flap"), fl));
+    let flap = f.get("flap").and_then(|fl| flap(ctx, &join(path, "flap"), fl));
     if ctx.errors.len() != before {
         return None;
     }
@@ -591,18 +537,13 @@ fn path_map(ctx: &mut Ctx, path: &str, v: &Value) -> BTreeMap<String, Response> 
 
 fn flap(ctx: &mut Ctx, path: &str, v: &Value) -> Option<Flap> {
     let f = Fields::new(ctx, path, v, &["period", "duty", "down"])?;
-    let period = need(ctx, path, "period", f.get("period"))
-        .and_then(|p| duration(ctx, &join(path, "period"), p));
+    let period = need(ctx, path, "period", f.get("period")).and_then(|p| duration(ctx, &join(path, "period"), p));
     let duty = match f.get("duty") {
         Some(d) => {
             let dp = join(path, "duty");
             let x = fraction(ctx, &dp, d)?;
             if x <= 0.0 || x >= 1.0 {
-                ctx.invalid(
-                    &dp,
-                    d,
-                    "must be strictly between 0 and 1 (0% and 100% do not flap)",
-                );
+                ctx.invalid(&dp, d, "must be strictly between 0 and 1 (0% and 100% do not flap)");
                 return None;
             }
             x
@@ -618,11 +559,7 @@ fn flap(ctx: &mut Ctx, path: &str, v: &Value) -> Option<Flap> {
     };
     let period = period?;
     if period.is_zero() {
-        ctx.invalid(
-            &join(path, "period"),
-            f.get("period")?,
-            "must be greater than 0s",
-        );
+        ctx.invalid(&join(path, "period"), f.get("period")?, "must be greater than 0s");
         return None;
     }
     let up = period.mul_f64(duty);
@@ -631,10 +568,8 @@ fn flap(ctx: &mut Ctx, path: &str, v: &Value) -> Option<Flap> {
 
 fn pauses(ctx: &mut Ctx, path: &str, v: &Value) -> Option<Pauses> {
     let f = Fields::new(ctx, path, v, &["every", "for", "first"])?;
-    let every = need(ctx, path, "every", f.get("every"))
-        .and_then(|e| duration(ctx, &join(path, "every"), e));
-    let length =
-        need(ctx, path, "for", f.get("for")).and_then(|e| duration(ctx, &join(path, "for"), e));
+    let every = need(ctx, path, "every", f.get("every")).and_then(|e| duration(ctx, &join(path, "every"), e));
+    let length = need(ctx, path, "for", f.get("for")).and_then(|e| duration(ctx, &join(path, "for"), e));
     let first = match f.get("first") {
         Some(x) => Some(duration(ctx, &join(path, "first"), x)?),
         None => None,
@@ -723,8 +658,7 @@ fn image(ctx: &mut Ctx, path: &str, v: &Value) -> Option<ImageSpec> {
         out.error = string(ctx, &join(path, "error"), e)?;
     }
     if let Some(n) = f.get("fail_first") {
-        out.fail_first =
-            u32::try_from(integer(ctx, &join(path, "fail_first"), n, 0, 1_000_000)?).ok()?;
+        out.fail_first = u32::try_from(integer(ctx, &join(path, "fail_first"), n, 0, 1_000_000)?).ok()?;
     }
     if let Some(m) = f.get("missing") {
         let mp = join(path, "missing");

@@ -49,12 +49,7 @@ impl Ctx {
     }
 
     pub fn forbidden(&mut self, path: &str, detail: impl Into<String>) {
-        self.push(
-            path,
-            FieldErrorKind::Forbidden {
-                detail: detail.into(),
-            },
-        );
+        self.push(path, FieldErrorKind::Forbidden { detail: detail.into() });
     }
 }
 
@@ -109,10 +104,7 @@ impl<'a> Fields<'a> {
     }
 
     pub fn get(&self, key: &str) -> Option<&'a Value> {
-        self.entries
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| *v)
+        self.entries.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
     }
 
     pub fn has(&self, key: &str) -> bool {
@@ -130,21 +122,13 @@ pub(crate) fn duration(ctx: &mut Ctx, path: &str, v: &Value) -> Option<Duration>
         Value::String(s) => match humantime::parse_duration(s.trim()) {
             Ok(d) => Some(d),
             Err(e) => {
-                ctx.invalid(
-                    path,
-                    v,
-                    format!("not a duration ({e}); write e.g. 500ms, 30s, 5m"),
-                );
+                ctx.invalid(path, v, format!("not a duration ({e}); write e.g. 500ms, 30s, 5m"));
                 None
             }
         },
         Value::Number(n) if n.as_u64() == Some(0) => Some(Duration::ZERO),
         _ => {
-            ctx.invalid(
-                path,
-                v,
-                "must be a duration with a unit, e.g. 500ms, 30s, 5m",
-            );
+            ctx.invalid(path, v, "must be a duration with a unit, e.g. 500ms, 30s, 5m");
             None
         }
     }
@@ -217,11 +201,7 @@ pub(crate) fn fraction(ctx: &mut Ctx, path: &str, v: &Value) -> Option<f64> {
     match f {
         Some(f) if (0.0..=1.0).contains(&f) => Some(f),
         _ => {
-            ctx.invalid(
-                path,
-                v,
-                "must be a fraction between 0 and 1, e.g. 0.25 or 25%",
-            );
+            ctx.invalid(path, v, "must be a fraction between 0 and 1, e.g. 0.25 or 25%");
             None
         }
     }
