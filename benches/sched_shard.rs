@@ -10,7 +10,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use probebench::measure::Recorder;
 use probebench::sched::clock::VirtualClock;
 use probebench::sched::fleet::{Fleet, GroupInput, InitialPhase};
-use probebench::sched::mechanism::{MechanismKind, NoMechanisms, ProbeTemplate};
+use probebench::sched::mechanism::{Capabilities, MechanismKind, ProbeTemplate};
 use probebench::sched::shard::{Dispatch, ProbeStart, ShardConfig, ShardCore};
 
 struct Nothing;
@@ -27,7 +27,7 @@ fn fleet(pods: u32) -> Fleet {
             replicas: pods,
             probe_as: Some(MechanismKind::Noop),
         }],
-        &NoMechanisms,
+        &Capabilities::NOOP_ONLY,
     )
 }
 

@@ -4,10 +4,12 @@
 
 pub mod cli;
 pub mod commands;
+pub mod fleet;
 pub mod kubelet;
 pub mod measure;
 pub mod probe;
 pub mod report;
 pub mod scenario;
 pub mod sched;
+pub mod sim;
 pub mod spec;

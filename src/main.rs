@@ -20,8 +20,7 @@ fn init_logging(global: &GlobalArgs) {
         (false, _) => "trace",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let ansi = std::io::stderr().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -36,6 +35,7 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Exit, CommandError> {
         Command::Validate(a) => commands::validate::run(a, out),
         Command::Explain(a) => commands::explain::run(a, out),
         Command::Show(a) => commands::show::run(a, out),
+        Command::Simulate(a) => commands::simulate::run(a, out),
         Command::Completions(a) => commands::completions::run(a, out),
         Command::Run(a) => commands::run::run(a, out),
     }

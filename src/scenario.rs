@@ -101,6 +101,8 @@ struct RawPhase {
     name: Option<String>,
     duration: Option<String>,
     warmup: Option<String>,
+    initial_phase: Option<String>,
+    kubelet_uptime: Option<String>,
     pods: Option<Vec<RawPods>>,
 }
 
@@ -128,6 +130,8 @@ pub struct PhasePlan {
     pub name: String,
     pub duration_ns: u64,
     pub warmup_ns: u64,
+    /// Overrides the scenario's initial-phase model for this phase.
+    pub initial_phase: Option<InitialPhase>,
     pub pods: Vec<PodsPlan>,
 }
 
@@ -188,10 +192,7 @@ pub fn load_file(path: &str) -> Result<Plan, Vec<ScenarioError>> {
             message: e.to_string(),
         }]
     })?;
-    let base = Path::new(path)
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
+    let base = Path::new(path).parent().map(Path::to_path_buf).unwrap_or_default();
     if is_scenario(&text) {
         load_str(path, &text, &base)
     } else {
@@ -208,11 +209,7 @@ pub fn default_plan() -> Result<Plan, Vec<ScenarioError>> {
 pub fn is_scenario(text: &str) -> bool {
     serde_yaml::from_str::<Value>(text)
         .ok()
-        .and_then(|v| {
-            v.get("kind")
-                .and_then(Value::as_str)
-                .map(|k| k == "Scenario")
-        })
+        .and_then(|v| v.get("kind").and_then(Value::as_str).map(|k| k == "Scenario"))
         .unwrap_or(false)
 }
 
@@ -230,8 +227,7 @@ fn from_manifest(path: &str) -> Result<Plan, Vec<ScenarioError>> {
     plan.name = Path::new(path)
         .file_stem()
         .map_or("manifest".into(), |s| s.to_string_lossy().into_owned());
-    plan.description =
-        format!("the pods of {path}, default behaviour (every declared port served, healthy)");
+    plan.description = format!("the pods of {path}, default behaviour (every declared port served, healthy)");
     plan.phases[0].pods = loaded
         .pods
         .into_iter()
@@ -263,11 +259,7 @@ pub fn load_str(file: &str, text: &str, base: &Path) -> Result<Plan, Vec<Scenari
         errors: Vec::new(),
     };
     let plan = v.plan(raw);
-    if v.errors.is_empty() {
-        Ok(plan)
-    } else {
-        Err(v.errors)
-    }
+    if v.errors.is_empty() { Ok(plan) } else { Err(v.errors) }
 }
 
 struct Validator {
@@ -349,19 +341,9 @@ impl Validator {
                 TimerBackend::default()
             }),
         };
-        let uptime_ns = self.duration("kubeletUptime", raw.kubelet_uptime.as_deref(), 0);
-        let initial_phase = match raw.initial_phase.as_deref() {
-            None | Some("kubelet") => InitialPhase::Kubelet { uptime_ns },
-            Some("none") => InitialPhase::None,
-            Some("uniform") => InitialPhase::Uniform,
-            Some(o) => {
-                self.err(
-                    "initialPhase",
-                    format!("Unsupported value: {o:?}: supported values: \"kubelet\", \"none\", \"uniform\""),
-                );
-                InitialPhase::Uniform
-            }
-        };
+        let initial_phase = self
+            .initial_phase("", raw.initial_phase.as_deref(), raw.kubelet_uptime.as_deref())
+            .unwrap_or(InitialPhase::Kubelet { uptime_ns: 0 });
         let mut bounds = DEFAULT_BOUNDS;
         for (k, &n) in raw.concurrency.iter().flatten() {
             let path = format!("concurrency.{k}");
@@ -386,27 +368,26 @@ impl Validator {
         };
         let mut phases = Vec::new();
         match (raw.phases, raw.pods) {
-            (Some(_), Some(_)) => {
-                self.err("phases", "Forbidden: give either pods or phases, not both")
-            }
+            (Some(_), Some(_)) => self.err("phases", "Forbidden: give either pods or phases, not both"),
             (Some(ps), None) => {
                 if ps.is_empty() {
                     self.err("phases", "Required value: at least one phase");
                 }
                 for (i, p) in ps.into_iter().enumerate() {
                     let path = format!("phases[{i}]");
-                    let d = self.duration(
-                        &format!("{path}.duration"),
-                        p.duration.as_deref(),
-                        duration_ns,
-                    );
-                    let w =
-                        self.duration(&format!("{path}.warmup"), p.warmup.as_deref(), warmup_ns);
+                    let d = self.duration(&format!("{path}.duration"), p.duration.as_deref(), duration_ns);
+                    let w = self.duration(&format!("{path}.warmup"), p.warmup.as_deref(), warmup_ns);
                     let pods = self.pods(&format!("{path}.pods"), p.pods.unwrap_or_default());
+                    let ip = self.initial_phase(
+                        &format!("{path}."),
+                        p.initial_phase.as_deref(),
+                        p.kubelet_uptime.as_deref(),
+                    );
                     phases.push(PhasePlan {
                         name: p.name.unwrap_or_else(|| format!("phase-{i}")),
                         duration_ns: d,
                         warmup_ns: w,
+                        initial_phase: ip,
                         pods,
                     });
                 }
@@ -417,6 +398,7 @@ impl Validator {
                     name: "main".into(),
                     duration_ns,
                     warmup_ns,
+                    initial_phase: None,
                     pods,
                 });
             }
@@ -441,15 +423,31 @@ impl Validator {
         }
     }
 
+    /// `initialPhase` (+ `kubeletUptime`) at `prefix`; `None` when neither is given.
+    fn initial_phase(&mut self, prefix: &str, model: Option<&str>, uptime: Option<&str>) -> Option<InitialPhase> {
+        let uptime_ns = self.duration(&format!("{prefix}kubeletUptime"), uptime, 0);
+        match model {
+            None if uptime.is_none() => None,
+            None | Some("kubelet") => Some(InitialPhase::Kubelet { uptime_ns }),
+            Some("none") => Some(InitialPhase::None),
+            Some("uniform") => Some(InitialPhase::Uniform),
+            Some(o) => {
+                self.err(
+                    format!("{prefix}initialPhase"),
+                    format!("Unsupported value: {o:?}: supported values: \"kubelet\", \"none\", \"uniform\""),
+                );
+                None
+            }
+        }
+    }
+
     fn pods(&mut self, path: &str, raw: Vec<RawPods>) -> Vec<PodsPlan> {
         let mut out = Vec::new();
         for (i, p) in raw.into_iter().enumerate() {
             let path = format!("{path}[{i}]");
             let replicas = match p.replicas {
                 None => None,
-                Some(r) if (1..=i64::from(crate::sched::fleet::MAX_PODS)).contains(&r) => {
-                    Some(r as u32)
-                }
+                Some(r) if (1..=i64::from(crate::sched::fleet::MAX_PODS)).contains(&r) => Some(r as u32),
                 Some(r) => {
                     self.err(
                         format!("{path}.replicas"),
@@ -474,10 +472,7 @@ impl Validator {
             };
             let pods = match (&p.manifest, &p.template) {
                 (Some(_), Some(_)) => {
-                    self.err(
-                        path.clone(),
-                        "Forbidden: give either manifest or template, not both",
-                    );
+                    self.err(path.clone(), "Forbidden: give either manifest or template, not both");
                     continue;
                 }
                 (None, None) => {
@@ -502,10 +497,7 @@ impl Validator {
                     None => continue,
                 },
             };
-            let source = p
-                .manifest
-                .clone()
-                .unwrap_or_else(|| format!("{path}.template"));
+            let source = p.manifest.clone().unwrap_or_else(|| format!("{path}.template"));
             for pod in pods {
                 out.push(PodsPlan {
                     input: GroupInput {
@@ -522,13 +514,7 @@ impl Validator {
     }
 
     /// An inline pod template, validated as the API server would a Pod.
-    fn template(
-        &mut self,
-        path: &str,
-        name: Option<&str>,
-        i: usize,
-        t: &Value,
-    ) -> Option<spec::Pod> {
+    fn template(&mut self, path: &str, name: Option<&str>, i: usize, t: &Value) -> Option<spec::Pod> {
         let Value::Mapping(m) = t else {
             self.err(
                 format!("{path}.template"),
@@ -546,8 +532,7 @@ impl Validator {
         if !meta.contains_key("name") {
             meta.insert(
                 "name".into(),
-                name.map_or_else(|| format!("pods-{i}"), str::to_string)
-                    .into(),
+                name.map_or_else(|| format!("pods-{i}"), str::to_string).into(),
             );
         }
         doc.insert("metadata".into(), Value::Mapping(meta));
@@ -578,12 +563,7 @@ impl Plan {
     pub fn max_pods(&self) -> u64 {
         self.phases
             .iter()
-            .map(|p| {
-                p.pods
-                    .iter()
-                    .map(|g| u64::from(g.input.replicas))
-                    .sum::<u64>()
-            })
+            .map(|p| p.pods.iter().map(|g| u64::from(g.input.replicas)).sum::<u64>())
             .max()
             .unwrap_or(0)
     }
@@ -598,6 +578,7 @@ impl Plan {
                     "name": p.name,
                     "duration_s": p.duration_ns as f64 / 1e9,
                     "warmup_s": p.warmup_ns as f64 / 1e9,
+                    "initial_phase": p.initial_phase,
                     "pods": p.pods.iter().map(|g| serde_json::json!({
                         "source": g.source,
                         "name": g.input.pod.name,
@@ -664,10 +645,7 @@ mod tests {
         let text = "kind: Scenario\nduration: 3 parsecs\nscheduler: fast\nconcurrency: {exec: 0, udp: 4}\npods:\n- replicas: 0\n  template: {spec: {containers: [{name: c, image: x}]}}\n- name: nothing\n";
         let errs = load_str("s.yaml", text, Path::new(".")).unwrap_err();
         let text: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
-        let has = |p: &str| {
-            text.iter()
-                .any(|t| t.starts_with(&format!("s.yaml: {p}: ")))
-        };
+        let has = |p: &str| text.iter().any(|t| t.starts_with(&format!("s.yaml: {p}: ")));
         assert!(has("duration"), "{text:#?}");
         assert!(has("scheduler"), "{text:#?}");
         assert!(has("concurrency.exec"), "{text:#?}");
@@ -679,8 +657,7 @@ mod tests {
 
     #[test]
     fn unknown_fields_fail_the_parse_stage() {
-        let errs =
-            load_str("s.yaml", "kind: Scenario\ndurration: 3s\n", Path::new(".")).unwrap_err();
+        let errs = load_str("s.yaml", "kind: Scenario\ndurration: 3s\n", Path::new(".")).unwrap_err();
         assert!(errs[0].message.contains("durration"), "{:?}", errs[0]);
     }
 
@@ -702,11 +679,7 @@ mod tests {
             "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  replicas: 7\n  selector: {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}}\n    spec:\n      containers: [{name: c, image: x, readinessProbe: {tcpSocket: {port: 80}}}]\n",
         )
         .unwrap();
-        std::fs::write(
-            dir.join("s.yaml"),
-            "kind: Scenario\npods:\n- manifest: sub/pod.yaml\n",
-        )
-        .unwrap();
+        std::fs::write(dir.join("s.yaml"), "kind: Scenario\npods:\n- manifest: sub/pod.yaml\n").unwrap();
         let plan = load_file(dir.join("s.yaml").to_str().unwrap()).unwrap();
         assert_eq!(plan.phases[0].pods[0].input.replicas, 7);
         // A plain manifest runs with the defaults.

@@ -22,10 +22,7 @@ fn validate(dir: &Path, file: &str) -> (String, String, Option<i32>) {
 fn each_bad_input_gets_its_expected_message_and_exit_2() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad-inputs");
     let mut checked = 0;
-    let mut entries: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let mut entries: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
     entries.sort();
     for path in entries {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();

@@ -23,11 +23,20 @@ use crate::sched::clock::mono_now_ns;
 use crate::sched::engine::{EngineConfig, PhaseOutput, SchedulerKind, run_phase};
 use crate::sched::fleet::{Fleet, GroupInput};
 use crate::sched::limits::{self, BASE_FDS, MachineLimits, Needs};
-use crate::sched::mechanism::{MechanismKind, Prober, default_prober};
+use crate::sched::mechanism::{KubeletProber, MechanismKind, Prober, capabilities};
 use crate::sched::shard::EventKind;
 use crate::sched::targets;
 use crate::sched::timer::TimerBackend;
 use crate::spec::IntOrString;
+
+/// Whether this binary has `probebench targets serve` (wired by the main binary): the
+/// sample targets run in their own process, started by re-running this executable.
+fn targets_command_available() -> bool {
+    use clap::CommandFactory;
+    crate::cli::Cli::command()
+        .find_subcommand("targets")
+        .is_some_and(|t| t.find_subcommand("serve").is_some())
+}
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s).map_err(|e| format!("{e} (durations read like 500ms, 30s, 10m)"))
@@ -114,8 +123,19 @@ fn apply_overrides(plan: &mut Plan, a: &RunArgs) {
     if let Some(s) = a.seed {
         plan.seed = s;
     }
+    // Shards default to one per 200,000 probes/s, up to one per core (see auto_shards).
     if plan.shards == 0 {
-        plan.shards = cores();
+        let rate = plan
+            .phases
+            .iter()
+            .map(|p| {
+                Fleet::build(&inputs(p), &crate::sched::mechanism::Capabilities::NOOP_ONLY)
+                    .rate_by_kind()
+                    .iter()
+                    .sum::<f64>()
+            })
+            .fold(0.0, f64::max);
+        plan.shards = crate::sched::hires::auto_shards(rate, cores());
     }
     if plan.io_threads == 0 {
         plan.io_threads = cores();
@@ -215,8 +235,7 @@ impl Progress {
         Box::new(move |iv: &IntervalSummary| {
             let Some(b) = &bar else { return };
             let now = (mono_now_ns(), ProcessCpu::now());
-            let cores =
-                now.1.since(&last.1).own_ns() as f64 / (now.0.saturating_sub(last.0).max(1)) as f64;
+            let cores = now.1.since(&last.1).own_ns() as f64 / (now.0.saturating_sub(last.0).max(1)) as f64;
             last = now;
             b.set_position(warmup_s + iv.t_s + 1);
             b.set_message(format!(
@@ -242,14 +261,12 @@ fn engine_config(plan: &Plan, phase: &scenario::PhasePlan, fleet_rate: f64) -> E
         timer_slack_ns: plan.timer_slack_ns,
         coalesce_ns: match plan.coalesce {
             scenario::Coalesce::Fixed(ns) => ns,
-            scenario::Coalesce::Auto => {
-                crate::sched::hires::auto_coalesce_ns(fleet_rate, plan.shards)
-            }
+            scenario::Coalesce::Auto => crate::sched::hires::auto_coalesce_ns(fleet_rate, plan.shards),
         },
         shards: plan.shards,
         io_threads: plan.io_threads,
         bounds: plan.bounds,
-        initial_phase: plan.initial_phase,
+        initial_phase: phase.initial_phase.unwrap_or(plan.initial_phase),
         seed: plan.seed,
         warmup_ns: phase.warmup_ns,
         duration_ns: phase.duration_ns,
@@ -319,16 +336,8 @@ fn events_jsonl(phase: &str, fleet: &Fleet, out: &PhaseOutput) -> String {
         let word = t.probe_type.event_word();
         let output = e.output.as_deref().unwrap_or("");
         let (ty, reason, message) = match e.kind {
-            EventKind::Failed => (
-                "Warning",
-                "Unhealthy",
-                format!("{word} probe failed: {output}"),
-            ),
-            EventKind::Warning => (
-                "Warning",
-                "ProbeWarning",
-                format!("{word} probe warning: {output}"),
-            ),
+            EventKind::Failed => ("Warning", "Unhealthy", format!("{word} probe failed: {output}")),
+            EventKind::Warning => ("Warning", "ProbeWarning", format!("{word} probe warning: {output}")),
             EventKind::Errored => (
                 "Warning",
                 "Unhealthy",
@@ -415,21 +424,18 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CommandResult {
         Some(f) => scenario::load_file(f),
         None => scenario::default_plan(),
     }
-    .map_err(|errs| {
-        CommandError::Invalid(
-            errs.iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join("\n"),
-        )
-    })?;
+    .map_err(|errs| CommandError::Invalid(errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")))?;
     apply_overrides(&mut plan, args);
-    let prober: Arc<dyn Prober> = default_prober();
-    let fleets: Vec<Fleet> = plan
-        .phases
-        .iter()
-        .map(|p| Fleet::build(&inputs(p), prober.as_ref()))
-        .collect();
+    let caps = capabilities(targets_command_available());
+    let fleets: Vec<Fleet> = plan.phases.iter().map(|p| Fleet::build(&inputs(p), &caps)).collect();
+    // Resolve every real probe for every pod now: a probe the kubelet could not build
+    // (a remote host without --allow-remote, a bad header) refuses the run before it starts.
+    let mut probers: Vec<Arc<dyn Prober>> = Vec::new();
+    for (phase, fleet) in plan.phases.iter().zip(fleets.iter()) {
+        let p = KubeletProber::for_fleet(fleet, &crate::probe::ProbeOptions::default())
+            .map_err(|e| CommandError::Invalid(format!("{}: phase {}: {e}", plan.source, phase.name)))?;
+        probers.push(Arc::new(p));
+    }
     if fleets.iter().all(|f| f.workers() == 0) {
         return Err(CommandError::Invalid(format!(
             "{}: no probes to run: the pods declare no liveness, readiness or startup probes",
@@ -442,11 +448,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CommandResult {
     if let Err(refusals) = limits::check(&needs, &machine, listeners) {
         return Err(CommandError::Invalid(format!(
             "refusing to start: {}",
-            refusals
-                .iter()
-                .map(|r| r.to_string())
-                .collect::<Vec<_>>()
-                .join("; ")
+            refusals.iter().map(|r| r.to_string()).collect::<Vec<_>>().join("; ")
         )));
     }
     let started_unix = results_dir::unix_now();
@@ -463,20 +465,26 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CommandResult {
     let mut notes = Vec::new();
     let mut phase_summaries: Vec<PhaseSummary> = Vec::new();
     let mut outputs = Vec::new();
-    for (phase, fleet) in plan.phases.iter().zip(fleets.iter()) {
+    for ((phase, fleet), prober) in plan.phases.iter().zip(fleets.iter()).zip(probers) {
         if fleet.workers() == 0 {
             notes.push(format!("phase {}: no probes, skipped", phase.name));
             continue;
         }
         let cfg = engine_config(&plan, phase, fleet.rate_by_kind().iter().sum());
-        let real = fleet
-            .templates
-            .iter()
-            .any(|t| t.kind != MechanismKind::Noop);
-        // Targets in their own process, only when a real mechanism will probe them.
-        let targets = if real {
+        let real = fleet.templates.iter().any(|t| t.kind != MechanismKind::Noop);
+        let to_pods = fleet.templates.iter().any(|t| {
+            t.kind != MechanismKind::Noop
+                && t.probe
+                    .handler
+                    .action()
+                    .is_some_and(crate::sched::mechanism::needs_targets)
+        });
+        // Targets in their own process, only when a real probe goes to a pod address.
+        let targets = if to_pods {
             let Some((_, dir)) = &run_dir else {
-                return Err(CommandError::Invalid("real mechanisms need a results directory for the targets' pod file (drop --no-results)".into()));
+                return Err(CommandError::Invalid(
+                    "real mechanisms need a results directory for the targets' pod file (drop --no-results)".into(),
+                ));
             };
             let pods_file = dir.join(format!("targets-{}.json", phase.name));
             let groups: Vec<serde_json::Value> = phase
@@ -493,9 +501,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CommandResult {
             write_whole(
                 dir,
                 &format!("targets-{}.json", phase.name),
-                serde_json::to_string_pretty(&groups)
-                    .unwrap_or_default()
-                    .as_bytes(),
+                serde_json::to_string_pretty(&groups).unwrap_or_default().as_bytes(),
             )?;
             Some(
                 targets::start(&pods_file, &readiness_addrs(fleet), Duration::from_secs(30))
@@ -518,14 +524,8 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CommandResult {
                 max_events: 0,
                 ..cfg
             };
-            let o = run_phase(
-                &noop,
-                &ccfg,
-                Arc::clone(&prober),
-                None,
-                progress.on_interval(0),
-            )
-            .map_err(|e| CommandError::Internal(e.to_string()))?;
+            let o = run_phase(&noop, &ccfg, Arc::clone(&prober), None, progress.on_interval(0))
+                .map_err(|e| CommandError::Internal(e.to_string()))?;
             Some(summary::calibration_summary(&o, plan.calibration_ns))
         } else {
             None
@@ -559,9 +559,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CommandResult {
     progress.finish();
     let summary = Summary {
         schema: summary::SCHEMA,
-        run_id: run_dir
-            .as_ref()
-            .map_or_else(String::new, |(id, _)| id.clone()),
+        run_id: run_dir.as_ref().map_or_else(String::new, |(id, _)| id.clone()),
         scenario: plan.name.clone(),
         started_at: results_dir::rfc3339(started_unix),
         scheduler: plan.scheduler.as_str().into(),
@@ -588,11 +586,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CommandResult {
         .phases
         .iter()
         .all(|p| p.total.dispatch_lag.p99_us <= 1_000_000.0);
-    Ok(if held {
-        Exit::Ok
-    } else {
-        Exit::ScheduleNotHeld
-    })
+    Ok(if held { Exit::Ok } else { Exit::ScheduleNotHeld })
 }
 
 fn write_results(
@@ -604,17 +598,10 @@ fn write_results(
     let multi = outputs.len() > 1;
     let mut events = String::new();
     for (name, fleet, o) in outputs {
-        let prefix = if multi {
-            format!("{name}.")
-        } else {
-            String::new()
-        };
+        let prefix = if multi { format!("{name}.") } else { String::new() };
         if plan.outputs.hgrm {
             for (i, s) in o.series.iter().enumerate() {
-                let tag = fleet
-                    .series
-                    .get(i)
-                    .map_or_else(|| format!("series{i}"), |s| s.tag());
+                let tag = fleet.series.get(i).map_or_else(|| format!("series{i}"), |s| s.tag());
                 for m in Metric::ALL {
                     let h = s.metrics.get(m);
                     if h.is_empty() {

@@ -104,14 +104,8 @@ struct PodJson<'a> {
 }
 
 pub fn run(args: &ShowArgs, out: &mut dyn Write) -> CommandResult {
-    let loaded = spec::load_file(&args.file).map_err(|errs| {
-        CommandError::Invalid(
-            errs.iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join("\n"),
-        )
-    })?;
+    let loaded = spec::load_file(&args.file)
+        .map_err(|errs| CommandError::Invalid(errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")))?;
     for n in &loaded.notes {
         tracing::info!("{n}");
     }

@@ -2,8 +2,13 @@
 //! simulator (virtual clock) and the real-time engine (real clock) alike, so the two cannot
 //! disagree about thresholds, back-off or events.
 
+pub mod backoff;
+pub mod config;
+pub mod duration;
+pub mod events;
+pub mod messages;
+pub mod pod;
+pub mod status;
 pub mod worker;
 
-pub use worker::{
-    CachedResult, ContainerView, PodView, ProbeWorker, Published, RunState, StartupHold, Tick,
-};
+pub use worker::{CachedResult, ContainerView, PodView, ProbeWorker, Published, RunState, StartupHold, Tick};

@@ -111,11 +111,7 @@ pub struct Published {
 
 impl ProbeWorker {
     /// A worker for a probe whose fields are already defaulted and validated.
-    pub fn new(
-        probe_type: ProbeType,
-        probe: &crate::spec::Probe,
-        startup_hold: StartupHold,
-    ) -> Self {
+    pub fn new(probe_type: ProbeType, probe: &crate::spec::Probe, startup_hold: StartupHold) -> Self {
         let positive = |v: i32| u32::try_from(v).unwrap_or(0).max(1);
         ProbeWorker {
             probe_type,
@@ -319,11 +315,7 @@ mod tests {
                 result: CachedResult::Failure
             })
         );
-        assert_eq!(
-            w.tick(&running(1, true), 10 * S),
-            (Tick::Skip, None),
-            "on hold"
-        );
+        assert_eq!(w.tick(&running(1, true), 10 * S), (Tick::Skip, None), "on hold");
         // A new container clears the hold and restores the initial value.
         let (t, u) = w.tick(&running(2, true), 20 * S);
         assert_eq!(t, Tick::Probe);
@@ -352,28 +344,17 @@ mod tests {
 
     #[test]
     fn readiness_needs_success_threshold_and_starts_not_ready() {
-        let mut w = ProbeWorker::new(
-            ProbeType::Readiness,
-            &probe(3, 2, 0),
-            StartupHold::default(),
-        );
+        let mut w = ProbeWorker::new(ProbeType::Readiness, &probe(3, 2, 0), StartupHold::default());
         let (_, u) = w.tick(&running(1, true), 0);
         assert_eq!(u.map(|u| u.result), Some(CachedResult::Failure));
         assert_eq!(w.record(true), None);
-        assert_eq!(
-            w.record(true).map(|u| u.result),
-            Some(CachedResult::Success)
-        );
+        assert_eq!(w.record(true).map(|u| u.result), Some(CachedResult::Success));
         assert!(!w.on_hold(), "readiness never holds");
     }
 
     #[test]
     fn startup_gates_the_others_and_holds_after_success() {
-        let mut s = ProbeWorker::new(
-            ProbeType::Startup,
-            &probe(3, 1, 0),
-            StartupHold::AfterAnyPublication,
-        );
+        let mut s = ProbeWorker::new(ProbeType::Startup, &probe(3, 1, 0), StartupHold::AfterAnyPublication);
         let mut l = ProbeWorker::new(ProbeType::Liveness, &probe(3, 1, 0), StartupHold::default());
         assert_eq!(
             l.tick(&running(1, false), 0).0,
@@ -381,18 +362,11 @@ mod tests {
             "liveness waits for started"
         );
         assert_eq!(s.tick(&running(1, false), 0).0, Tick::Probe);
-        assert_eq!(
-            s.record(true).map(|u| u.result),
-            Some(CachedResult::Success)
-        );
+        assert_eq!(s.record(true).map(|u| u.result), Some(CachedResult::Success));
         assert!(s.on_hold());
         assert_eq!(s.tick(&running(1, true), 10 * S).0, Tick::Skip);
         assert_eq!(l.tick(&running(1, true), 10 * S).0, Tick::Probe);
-        let mut old = ProbeWorker::new(
-            ProbeType::Startup,
-            &probe(3, 1, 0),
-            StartupHold::AfterFailureOnly,
-        );
+        let mut old = ProbeWorker::new(ProbeType::Startup, &probe(3, 1, 0), StartupHold::AfterFailureOnly);
         old.tick(&running(1, false), 0);
         old.record(true);
         assert!(!old.on_hold(), "older kubelets only hold after failure");
@@ -416,11 +390,7 @@ mod tests {
 
     #[test]
     fn not_running_caches_failure_and_stops_only_for_never() {
-        let mut w = ProbeWorker::new(
-            ProbeType::Readiness,
-            &probe(3, 1, 0),
-            StartupHold::default(),
-        );
+        let mut w = ProbeWorker::new(ProbeType::Readiness, &probe(3, 1, 0), StartupHold::default());
         let mut view = running(1, true);
         view.container = Some(ContainerView {
             id: 1,
@@ -436,11 +406,7 @@ mod tests {
     #[test]
     fn deletion_stops_liveness_with_success_but_not_readiness() {
         let mut l = ProbeWorker::new(ProbeType::Liveness, &probe(3, 1, 0), StartupHold::default());
-        let mut r = ProbeWorker::new(
-            ProbeType::Readiness,
-            &probe(3, 1, 0),
-            StartupHold::default(),
-        );
+        let mut r = ProbeWorker::new(ProbeType::Readiness, &probe(3, 1, 0), StartupHold::default());
         let mut view = running(1, true);
         view.deleting = true;
         assert_eq!(l.tick(&view, 0).0, Tick::Stop);
@@ -452,11 +418,7 @@ mod tests {
     fn result_run_persists_across_container_ids() {
         // Readiness with a long success run on the old container marks the new one ready
         // after one success (the kubelet quirk noted in kubelet-semantics.md §3).
-        let mut w = ProbeWorker::new(
-            ProbeType::Readiness,
-            &probe(3, 3, 0),
-            StartupHold::default(),
-        );
+        let mut w = ProbeWorker::new(ProbeType::Readiness, &probe(3, 3, 0), StartupHold::default());
         w.tick(&running(1, true), 0);
         for _ in 0..3 {
             w.record(true);
@@ -464,10 +426,7 @@ mod tests {
         assert_eq!(w.cached(), Some(CachedResult::Success));
         w.tick(&running(2, true), 10 * S);
         assert_eq!(w.cached(), Some(CachedResult::Failure));
-        assert_eq!(
-            w.record(true).map(|u| u.result),
-            Some(CachedResult::Success)
-        );
+        assert_eq!(w.record(true).map(|u| u.result), Some(CachedResult::Success));
     }
 
     #[test]

@@ -40,9 +40,7 @@ impl ProcessCpu {
         ProcessCpu {
             user_ns: self.user_ns.saturating_sub(earlier.user_ns),
             sys_ns: self.sys_ns.saturating_sub(earlier.sys_ns),
-            children_user_ns: self
-                .children_user_ns
-                .saturating_sub(earlier.children_user_ns),
+            children_user_ns: self.children_user_ns.saturating_sub(earlier.children_user_ns),
             children_sys_ns: self.children_sys_ns.saturating_sub(earlier.children_sys_ns),
         }
     }
@@ -84,29 +82,17 @@ pub fn thread_cpu_by_kind() -> BTreeMap<&'static str, u64> {
         let Ok(stat) = fs::read_to_string(path.join("schedstat")) else {
             continue;
         };
-        let ns: u64 = stat
-            .split_whitespace()
-            .next()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        let ns: u64 = stat.split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or(0);
         *out.entry(thread_kind(comm.trim())).or_insert(0) += ns;
     }
     out
 }
 
 /// Difference of two per-kind samples.
-pub fn kind_delta(
-    later: &BTreeMap<&'static str, u64>,
-    earlier: &BTreeMap<&'static str, u64>,
-) -> BTreeMap<String, u64> {
+pub fn kind_delta(later: &BTreeMap<&'static str, u64>, earlier: &BTreeMap<&'static str, u64>) -> BTreeMap<String, u64> {
     later
         .iter()
-        .map(|(k, v)| {
-            (
-                (*k).to_string(),
-                v.saturating_sub(earlier.get(k).copied().unwrap_or(0)),
-            )
-        })
+        .map(|(k, v)| ((*k).to_string(), v.saturating_sub(earlier.get(k).copied().unwrap_or(0))))
         .collect()
 }
 
@@ -119,11 +105,7 @@ pub fn rss_bytes() -> u64 {
 fn status_kb(pid: &str, field: &str) -> Option<u64> {
     let s = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = s.lines().find(|l| l.starts_with(field))?;
-    line.split_whitespace()
-        .nth(1)?
-        .parse::<u64>()
-        .ok()
-        .map(|kb| kb * 1024)
+    line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|kb| kb * 1024)
 }
 
 /// Resident set size of process `pid` ("self" for this one), bytes (VmRSS); 0 if unreadable.
@@ -255,13 +237,7 @@ pub struct Noise {
 /// Noise between two machine samples, given the prober's and the targets' CPU over the
 /// same `wall_ns`. Busy time is derived from idle time (exact on NO_HZ kernels, as the
 /// peers kit found), not from the tick-sampled busy fields.
-pub fn noise(
-    before: &MachineCpu,
-    after: &MachineCpu,
-    wall_ns: u64,
-    prober_ns: u64,
-    targets_ns: u64,
-) -> Noise {
+pub fn noise(before: &MachineCpu, after: &MachineCpu, wall_ns: u64, prober_ns: u64, targets_ns: u64) -> Noise {
     let tick_ns = 1_000_000_000 / clock_ticks();
     let wall = wall_ns.max(1) as f64;
     let total = after.total.saturating_sub(before.total) * tick_ns;

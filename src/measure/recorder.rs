@@ -141,12 +141,7 @@ pub struct Recorder {
 
 impl Recorder {
     /// `link: None` keeps only cumulative figures (tests, calibration).
-    pub fn new(
-        series: usize,
-        measure_from_ns: u64,
-        interval_ns: u64,
-        link: Option<IntervalLink>,
-    ) -> Self {
+    pub fn new(series: usize, measure_from_ns: u64, interval_ns: u64, link: Option<IntervalLink>) -> Self {
         let interval = link.as_ref().map(|l| {
             let mut s = Box::new(IntervalSet::new(series));
             s.producer = l.producer;
@@ -210,7 +205,9 @@ impl Recorder {
         let Some(cur) = self.interval.as_ref() else {
             return;
         };
-        if cur.index == idx || now_ns < self.measure_from_ns {
+        // A value from an interval already shipped (a completion handled late) goes into
+        // the current one rather than reopening the past.
+        if idx <= cur.index || now_ns < self.measure_from_ns {
             return;
         }
         self.ship(idx);

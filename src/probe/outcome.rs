@@ -61,6 +61,9 @@ pub struct Outcome {
     /// The kubelet's output text: the event message on failure, warning or error.
     pub output: String,
     pub timings: Timings,
+    /// Runs inside this attempt: 1, or up to 3 when the kubelet's retry of errored runs
+    /// (maxProbeRetries, pkg/kubelet/prober/prober.go) kicked in. Set by the prober layer.
+    pub attempts: u32,
 }
 
 impl Outcome {
@@ -70,6 +73,7 @@ impl Outcome {
             errored: false,
             output: output.into(),
             timings: Timings::default(),
+            attempts: 1,
         }
     }
 
@@ -79,6 +83,7 @@ impl Outcome {
             errored: false,
             output: output.into(),
             timings: Timings::default(),
+            attempts: 1,
         }
     }
 
@@ -88,16 +93,36 @@ impl Outcome {
             errored: false,
             output: output.into(),
             timings: Timings::default(),
+            attempts: 1,
         }
     }
 
     /// The kubelet's errored probe: result unknown, with the error as output.
     pub fn errored(output: impl Into<String>) -> Self {
+        Outcome::errored_with(ProbeResult::Unknown, output)
+    }
+
+    /// An errored probe whose mechanism still named a result: the HTTP prober returns
+    /// `probe.Failure` *with* an error when the body cannot be read (pkg/probe/http/http.go),
+    /// so the kubelet's event says "errored and resulted in failure state".
+    pub fn errored_with(result: ProbeResult, output: impl Into<String>) -> Self {
         Outcome {
-            result: ProbeResult::Unknown,
+            result,
             errored: true,
             output: output.into(),
             timings: Timings::default(),
+            attempts: 1,
+        }
+    }
+
+    /// What the kubelet's worker counts toward thresholds (pkg/kubelet/prober/prober.go):
+    /// `None` for an errored run (discarded), else whether it is a success (warning
+    /// included) or a failure (unknown included).
+    pub fn counted_success(&self) -> Option<bool> {
+        if self.errored {
+            None
+        } else {
+            Some(self.result.counts_as_success())
         }
     }
 

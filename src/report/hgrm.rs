@@ -40,26 +40,14 @@ pub fn render(h: &Histogram<u64>, unit_ratio: f64) -> String {
             }
         }
     }
-    let mean = if h.is_empty() {
-        0.0
-    } else {
-        h.mean() / unit_ratio
-    };
-    let stdev = if h.is_empty() {
-        0.0
-    } else {
-        h.stdev() / unit_ratio
-    };
+    let mean = if h.is_empty() { 0.0 } else { h.mean() / unit_ratio };
+    let stdev = if h.is_empty() { 0.0 } else { h.stdev() / unit_ratio };
     let max = h.max() as f64 / unit_ratio;
     let _ = writeln!(
         out,
         "#[Mean    = {mean:>12.digits$}, StdDeviation   = {stdev:>12.digits$}]"
     );
-    let _ = writeln!(
-        out,
-        "#[Max     = {max:>12.digits$}, Total count    = {:>12}]",
-        h.len()
-    );
+    let _ = writeln!(out, "#[Max     = {max:>12.digits$}, Total count    = {:>12}]", h.len());
     let _ = writeln!(
         out,
         "#[Buckets = {:>12}, SubBuckets     = {:>12}]",
@@ -93,10 +81,7 @@ mod tests {
         }
         let text = render(&h, 1000.0);
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(
-            lines[0],
-            "       Value     Percentile TotalCount 1/(1-Percentile)"
-        );
+        assert_eq!(lines[0], "       Value     Percentile TotalCount 1/(1-Percentile)");
         assert_eq!(lines[1], "");
         // First row: the lowest value, at percentile 0, one value counted.
         let first: Vec<&str> = lines[2].split_whitespace().collect();
@@ -122,10 +107,7 @@ mod tests {
             levels.push(f[1].to_string());
         }
         for want in ["0.500000000000", "0.750000000000", "0.875000000000"] {
-            assert!(
-                levels.iter().any(|l| l == want),
-                "no {want} row: {levels:?}"
-            );
+            assert!(levels.iter().any(|l| l == want), "no {want} row: {levels:?}");
         }
         // Last row: percentile 1, all 100 values, no 1/(1-p) column.
         let last = lines.iter().rev().find(|l| !l.starts_with('#')).unwrap();
@@ -142,10 +124,7 @@ mod tests {
                 (f[1].parse().unwrap(), f[2].parse().unwrap())
             })
             .collect();
-        assert!(
-            rows.windows(2)
-                .all(|w| w[0].0 <= w[1].0 && w[0].1 <= w[1].1)
-        );
+        assert!(rows.windows(2).all(|w| w[0].0 <= w[1].0 && w[0].1 <= w[1].1));
         // Footer.
         let n = lines.len();
         let mean: Vec<&str> = lines[n - 3].split(['=', ',', ']']).map(str::trim).collect();

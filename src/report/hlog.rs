@@ -53,9 +53,7 @@ impl HlogBuffer {
 
     /// Append one interval: every non-empty histogram of every series.
     pub fn write_interval(&mut self, set: &IntervalSet, start_s: f64, duration_s: f64) {
-        let Ok(mut w) =
-            IntervalLogWriterBuilder::new().begin_log_with(&mut self.buf, &mut self.serializer)
-        else {
+        let Ok(mut w) = IntervalLogWriterBuilder::new().begin_log_with(&mut self.buf, &mut self.serializer) else {
             self.errors += 1;
             return;
         };
@@ -104,10 +102,7 @@ mod tests {
 
     #[test]
     fn read_back_by_the_hdrhistogram_crate_to_the_same_counts() {
-        let mut log = HlogBuffer::new(
-            1_700_000_000.0,
-            &["http.liveness".into(), "noop.readiness".into()],
-        );
+        let mut log = HlogBuffer::new(1_700_000_000.0, &["http.liveness".into(), "noop.readiness".into()]);
         let mut sets = Vec::new();
         for i in 0..3u64 {
             let mut s = IntervalSet::new(2);
@@ -142,21 +137,14 @@ mod tests {
             let raw = base64_decode(b64);
             let back: Histogram<u64> = de.deserialize(&mut raw.as_slice()).unwrap();
             let s = if series == "http.liveness" { 0 } else { 1 };
-            let m = Metric::ALL
-                .into_iter()
-                .find(|m| m.as_str() == metric)
-                .unwrap();
+            let m = Metric::ALL.into_iter().find(|m| m.as_str() == metric).unwrap();
             let orig = sets[idx].series[s].get(m);
             assert_eq!(back.len(), orig.len(), "{tag:?} interval {idx}");
             assert_eq!(back.max(), orig.max());
             assert_eq!(back.value_at_quantile(0.5), orig.value_at_quantile(0.5));
             seen += 1;
         }
-        assert_eq!(
-            seen,
-            3 * 3,
-            "2 metrics of series 0 and 1 of series 1, per interval"
-        );
+        assert_eq!(seen, 3 * 3, "2 metrics of series 0 and 1 of series 1, per interval");
     }
 
     /// Minimal standard base64 decoder for the test (the crate keeps its own private).

@@ -42,9 +42,7 @@ pub fn rfc3339(unix_s: u64) -> String {
 }
 
 pub fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 /// Only characters safe in a directory name.
@@ -68,11 +66,7 @@ pub fn create_run_dir(out: &Path, name: &str, unix_s: u64) -> io::Result<(String
     fs::create_dir_all(out)?;
     let base = format!("{}-{}", utc_stamp(unix_s), slug(name));
     for n in 1..1000 {
-        let id = if n == 1 {
-            base.clone()
-        } else {
-            format!("{base}-{n}")
-        };
+        let id = if n == 1 { base.clone() } else { format!("{base}-{n}") };
         let dir = out.join(&id);
         match fs::create_dir(&dir) {
             Ok(()) => return Ok((id, dir)),

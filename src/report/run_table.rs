@@ -97,10 +97,7 @@ pub fn render_phase(p: &PhaseSummary, multi: bool) -> String {
     for s in &p.series {
         // CPU and memory are the process's, so a row gets them only when it is the only one.
         let (cpu, bytes) = if single {
-            (
-                Some(o.cpu_us_per_probe_with_children),
-                Some(o.rss_bytes_per_worker),
-            )
+            (Some(o.cpu_us_per_probe_with_children), Some(o.rss_bytes_per_worker))
         } else {
             (None, None)
         };
@@ -128,11 +125,7 @@ pub fn render_phase(p: &PhaseSummary, multi: bool) -> String {
         o.cpu_us_per_probe,
         o.cpu_us_per_probe_with_children,
         o.cpu_cores,
-        if kinds.is_empty() {
-            "-".into()
-        } else {
-            kinds.join(", ")
-        },
+        if kinds.is_empty() { "-".into() } else { kinds.join(", ") },
         fmt_bytes(o.rss_bytes_per_worker),
         fmt_bytes(o.state_bytes_per_worker),
         o.peak_rss_bytes / 1_000_000,
@@ -161,7 +154,7 @@ pub fn render_phase(p: &PhaseSummary, multi: bool) -> String {
     if !p.stand_ins.is_empty() {
         let _ = writeln!(
             out,
-            "note: {} probes ran as noop stand-ins: this build has no such mechanism yet",
+            "note: {} probes to pod addresses ran as noop stand-ins: this build cannot start the sample targets (`probebench targets serve`)",
             p.stand_ins.join(", ")
         );
     }

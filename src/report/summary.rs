@@ -147,12 +147,7 @@ pub struct Summary {
     pub results_dir: Option<String>,
 }
 
-fn series_summary(
-    info: Option<&SeriesInfo>,
-    stats: &SeriesStats,
-    workers: u64,
-    window_s: f64,
-) -> SeriesSummary {
+fn series_summary(info: Option<&SeriesInfo>, stats: &SeriesStats, workers: u64, window_s: f64) -> SeriesSummary {
     let m = &stats.metrics;
     SeriesSummary {
         mechanism: info.map_or("all".into(), |i| i.mechanism.as_str().into()),
@@ -229,10 +224,7 @@ pub fn phase_summary(
             .iter()
             .map(|(k, &v)| (k.clone(), us(v) / probes))
             .collect(),
-        rss_bytes_per_worker: o
-            .rss_after_workers_bytes
-            .saturating_sub(o.rss_before_workers_bytes) as f64
-            / workers,
+        rss_bytes_per_worker: o.rss_after_workers_bytes.saturating_sub(o.rss_before_workers_bytes) as f64 / workers,
         state_bytes_per_worker: o.worker_state_bytes as f64 / workers,
         rss_before_workers_bytes: o.rss_before_workers_bytes,
         rss_after_workers_bytes: o.rss_after_workers_bytes,
@@ -259,11 +251,7 @@ pub fn phase_summary(
         events_dropped: out.events_dropped,
         intervals_dropped: out.intervals_dropped,
         late_interval_sets: out.collected.late_sets,
-        stand_ins: fleet
-            .stand_ins
-            .iter()
-            .map(|k| k.as_str().to_string())
-            .collect(),
+        stand_ins: fleet.stand_ins.iter().map(|k| k.as_str().to_string()).collect(),
     }
 }
 

@@ -82,9 +82,6 @@ mod tests {
         let mut t = Table::new(&["NAME", "N"]).right_align(&[1]);
         t.row(vec!["a".into(), "10".into()]);
         t.row(vec!["long-name".into(), "2".into()]);
-        assert_eq!(
-            t.render(),
-            "NAME         N\na           10\nlong-name    2\n"
-        );
+        assert_eq!(t.render(), "NAME         N\na           10\nlong-name    2\n");
     }
 }

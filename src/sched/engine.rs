@@ -189,8 +189,8 @@ pub fn run_phase(
             let Ok(w) = win_rx.recv() else {
                 return Collected::default();
             };
-            let base_unix_s = crate::report::hlog::unix_now_s()
-                + (w.measure_from_ns as f64 - mono_now_ns() as f64) / 1e9;
+            let base_unix_s =
+                crate::report::hlog::unix_now_s() + (w.measure_from_ns as f64 - mono_now_ns() as f64) / 1e9;
             collector::run(
                 CollectorConfig {
                     tags,
@@ -293,9 +293,7 @@ pub fn run_phase(
     });
     let samples = sampler.and_then(|h| h.join().ok());
     let collected = collector.join().unwrap_or_default();
-    let mut series: Vec<SeriesStats> = (0..fleet.series.len())
-        .map(|_| SeriesStats::default())
-        .collect();
+    let mut series: Vec<SeriesStats> = (0..fleet.series.len()).map(|_| SeriesStats::default()).collect();
     let mut events = Vec::new();
     let (mut events_dropped, mut wakeups, mut intervals_dropped) = (0, 0, 0);
     let mut shard_cpu: Option<u64> = None;
@@ -318,9 +316,7 @@ pub fn run_phase(
         overhead_out.cpu = b.cpu.since(&a.cpu);
         overhead_out.cpu_by_thread_kind_ns = overhead::kind_delta(&b.threads, &a.threads);
         if let Some(c) = shard_cpu {
-            overhead_out
-                .cpu_by_thread_kind_ns
-                .insert("timer_dispatch".into(), c);
+            overhead_out.cpu_by_thread_kind_ns.insert("timer_dispatch".into(), c);
         }
         overhead_out.targets_cpu_ns = match (a.targets_cpu, b.targets_cpu) {
             (Some(x), Some(y)) => Some(y.saturating_sub(x)),
@@ -371,18 +367,11 @@ fn sample(targets_pid: Option<u32>, full: bool) -> Sample {
         machine: MachineCpu::now(),
         targets_cpu: targets_pid.and_then(overhead::process_cpu_ns),
         rss: overhead::rss_bytes(),
-        time_wait: if full {
-            overhead::time_wait_to_pods()
-        } else {
-            0
-        },
+        time_wait: if full { overhead::time_wait_to_pods() } else { 0 },
     }
 }
 
-fn spawn_sampler(
-    w: Window,
-    targets_pid: Option<u32>,
-) -> Option<std::thread::JoinHandle<(Sample, Sample)>> {
+fn spawn_sampler(w: Window, targets_pid: Option<u32>) -> Option<std::thread::JoinHandle<(Sample, Sample)>> {
     std::thread::Builder::new()
         .name("pb-sample".into())
         .spawn(move || {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::mechanism::{MechanismKind, ProbeTemplate, Prober};
+use super::mechanism::{Capabilities, MechanismKind, ProbeTemplate, needs_targets};
 use crate::kubelet::worker::initial_jitter_ns;
 use crate::spec::{Pod, ProbeType};
 
@@ -105,7 +105,9 @@ const S: u64 = 1_000_000_000;
 pub const MAX_PODS: u32 = 255 * 65536;
 
 impl Fleet {
-    pub fn build(inputs: &[GroupInput], prober: &dyn Prober) -> Fleet {
+    /// Build the fleet; probes this build or run cannot really execute (see
+    /// [`Capabilities`]) run as noop stand-ins, listed in `stand_ins`.
+    pub fn build(inputs: &[GroupInput], caps: &Capabilities) -> Fleet {
         let mut fleet = Fleet {
             templates: Vec::new(),
             groups: Vec::new(),
@@ -124,7 +126,7 @@ impl Fleet {
                     };
                     let declared = MechanismKind::of(action);
                     let wanted = input.probe_as.unwrap_or(declared);
-                    let kind = if wanted == MechanismKind::Noop || prober.supports(wanted) {
+                    let kind = if wanted == MechanismKind::Noop || caps.runs(wanted, needs_targets(action)) {
                         wanted
                     } else {
                         if !fleet.stand_ins.contains(&wanted) {
@@ -134,11 +136,7 @@ impl Fleet {
                     };
                     let info = SeriesInfo {
                         mechanism: kind,
-                        declared: if input.probe_as.is_some() {
-                            kind
-                        } else {
-                            declared
-                        },
+                        declared: if input.probe_as.is_some() { kind } else { declared },
                         probe_type,
                     };
                     let series = match fleet.series.iter().position(|s| *s == info) {
@@ -152,6 +150,9 @@ impl Fleet {
                     let timeout_s = u64::try_from(probe.timeout_seconds).unwrap_or(1).max(1);
                     templates.push(fleet.templates.len() as u32);
                     fleet.templates.push(Arc::new(ProbeTemplate {
+                        index: fleet.templates.len() as u32,
+                        first_pod: fleet.pods,
+                        replicas: input.replicas,
                         series: series as u16,
                         kind,
                         declared: info.declared,
@@ -184,13 +185,7 @@ impl Fleet {
     pub fn workers(&self) -> u64 {
         self.groups
             .iter()
-            .map(|g| {
-                u64::from(g.replicas)
-                    * g.containers
-                        .iter()
-                        .map(|c| c.templates.len() as u64)
-                        .sum::<u64>()
-            })
+            .map(|g| u64::from(g.replicas) * g.containers.iter().map(|c| c.templates.len() as u64).sum::<u64>())
             .sum()
     }
 
@@ -256,20 +251,12 @@ pub fn mix(seed: u64, a: u64, b: u64) -> u64 {
 }
 
 /// Offset of a worker's first probe from the run's start.
-pub fn initial_offset_ns(
-    model: InitialPhase,
-    seed: u64,
-    pod: u32,
-    template: u32,
-    period_ns: u64,
-) -> u64 {
+pub fn initial_offset_ns(model: InitialPhase, seed: u64, pod: u32, template: u32, period_ns: u64) -> u64 {
     let unit = (mix(seed, u64::from(pod), u64::from(template)) >> 11) as f64 / (1u64 << 53) as f64;
     match model {
         InitialPhase::None => 0,
         InitialPhase::Uniform => (unit * period_ns as f64) as u64 % period_ns.max(1),
-        InitialPhase::Kubelet { uptime_ns } => {
-            initial_jitter_ns((period_ns / S).max(1) as u32, uptime_ns, unit)
-        }
+        InitialPhase::Kubelet { uptime_ns } => initial_jitter_ns((period_ns / S).max(1) as u32, uptime_ns, unit),
     }
 }
 
@@ -287,15 +274,7 @@ mod tests {
         }
         assert_eq!(initial_offset_ns(InitialPhase::None, 7, 3, 0, p), 0);
         assert_eq!(
-            initial_offset_ns(
-                InitialPhase::Kubelet {
-                    uptime_ns: 3600 * S
-                },
-                7,
-                3,
-                0,
-                p
-            ),
+            initial_offset_ns(InitialPhase::Kubelet { uptime_ns: 3600 * S }, 7, 3, 0, p),
             0,
             "no jitter once the kubelet has been up longer than a period"
         );

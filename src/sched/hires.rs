@@ -3,6 +3,7 @@
 //! to a tokio runtime ("pb-io" threads) as one task per probe in flight, and come back on
 //! a bounded channel that wakes the shard.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
@@ -32,18 +33,29 @@ pub struct HiresConfig {
     pub bounds: [u32; MechanismKind::COUNT],
 }
 
+/// The default number of shards: one per 200,000 probes/s, at most one per core.
+///
+/// Why not always one per core: a shard's work per probe is ~0.3 µs (benches/sched_shard.rs),
+/// so one shard fires 200k probes/s with 60% of a core, while every extra shard multiplies
+/// the timer wake-ups, and a wake-up is the expensive part here (16–45 µs of CPU on this VM).
+/// Measured with 1M workers at 100k/s and 500 µs coalescing: 1 shard 0.93 µs/probe, 2 shards
+/// 1.9 µs/probe (docs/performance-notes.md). Sharding is there for rates beyond one core.
+pub fn auto_shards(rate_per_s: f64, cores: usize) -> usize {
+    ((rate_per_s / 200_000.0).ceil() as usize).clamp(1, cores.max(1))
+}
+
 /// The default gap between a shard's wake-ups, from the probes per second it fires.
 ///
 /// Why: on this VM one timer wake-up costs the shard thread ~16 µs of CPU on a quiet
 /// machine and ~45 µs under load (syscalls, the context switch, a cold cache), against
-/// ~0.3 µs of work per probe (benches/sched_shard.rs). Waking for every deadline is fine up
-/// to ~5,000 probes/s per shard (≤ 8% of a core, and the lowest lag); beyond that the shard
+/// ~0.3 µs of work per probe (benches/sched_shard.rs). Waking for every deadline is kept up
+/// to 12,000 probes/s per shard (≤ 20% of a core, for the lowest lag); beyond that the shard
 /// waits until 32 probes are due, but never longer than 500 µs, which bounds the added lag
 /// well under the 1 ms budget. Measured: 1M workers at 100k/s, 1 shard: 7.2 µs/probe
 /// without coalescing, 0.93 µs/probe with 500 µs (docs/performance-notes.md).
 pub fn auto_coalesce_ns(rate_per_s: f64, shards: usize) -> u64 {
     let per_shard = rate_per_s / shards.max(1) as f64;
-    if per_shard <= 5_000.0 {
+    if per_shard <= 12_000.0 {
         0
     } else {
         ((32.0 / per_shard * 1e9) as u64).min(500_000)
@@ -56,6 +68,10 @@ struct IoDispatch {
     prober: Arc<dyn Prober>,
     done: SyncSender<Completion>,
     waker: Arc<ShardWaker>,
+    /// Set by the shard while probes wait for a concurrency slot.
+    queued: Arc<AtomicBool>,
+    /// The stop time: completions after it always wake the shard (it is draining).
+    stop_ns: u64,
 }
 
 impl Dispatch for IoDispatch {
@@ -63,6 +79,8 @@ impl Dispatch for IoDispatch {
         let start = *p;
         let done = self.done.clone();
         let waker = Arc::clone(&self.waker);
+        let queued = Arc::clone(&self.queued);
+        let stop_ns = self.stop_ns;
         let Some(handle) = &self.handle else {
             let now = mono_now_ns();
             let _ = done.try_send(errored(start, now, "no I/O runtime"));
@@ -71,8 +89,7 @@ impl Dispatch for IoDispatch {
         let fut = self.prober.probe(template, p.pod);
         // Outer guard only: mechanisms enforce timeoutSeconds themselves; this catches a
         // prober that never returns, so a worker cannot be stuck forever.
-        let guard =
-            Duration::from_nanos(template.timeout_ns.saturating_mul(3)) + Duration::from_secs(1);
+        let guard = Duration::from_nanos(template.timeout_ns.saturating_mul(3)) + Duration::from_secs(1);
         handle.spawn(async move {
             let started = mono_now_ns();
             let outcome = tokio::time::timeout(guard, fut)
@@ -90,7 +107,13 @@ impl Dispatch for IoDispatch {
             };
             // Capacity ≥ the shard's in-flight bound, so this never finds the channel full.
             let _ = done.try_send(c);
-            waker.wake();
+            // Wake the shard only when it has something to do now: a pending tick (the
+            // probe overran its period), probes waiting for this slot, or the drain at the
+            // end. Otherwise the completion waits for the shard's next wake: a wake-up costs
+            // the shard 16–45 µs of CPU on this VM, more than the probe's bookkeeping.
+            if finished >= start.next_grid_ns || finished >= stop_ns || queued.load(Ordering::Relaxed) {
+                waker.wake();
+            }
         });
     }
 }
@@ -123,10 +146,7 @@ pub fn run(
     setup: impl FnOnce(&[Built]) -> Window,
 ) -> Result<Vec<ProducerOutput>, EngineError> {
     let shards = cfg.shards.max(1);
-    let needs_io = fleet
-        .templates
-        .iter()
-        .any(|t| t.kind != MechanismKind::Noop);
+    let needs_io = fleet.templates.iter().any(|t| t.kind != MechanismKind::Noop);
     let runtime = if needs_io {
         Some(
             tokio::runtime::Builder::new_multi_thread()
@@ -143,10 +163,7 @@ pub fn run(
     for b in &mut bounds {
         *b = (*b).div_ceil(shards as u32).max(1);
     }
-    let shard_cfg = ShardConfig {
-        bounds,
-        ..shard_cfg
-    };
+    let shard_cfg = ShardConfig { bounds, ..shard_cfg };
     let fleet = Arc::new(fleet.clone());
     let built_barrier = Arc::new(Barrier::new(shards + 1));
     let mut window_txs = Vec::new();
@@ -196,9 +213,7 @@ pub fn run(
                     .sum::<usize>()
                     + 16;
                 let (done_tx, done_rx) = sync_channel(cap);
-                Some(shard_loop(
-                    core, timer, window, cfg, handle, prober, done_tx, done_rx,
-                ))
+                Some(shard_loop(core, timer, window, cfg, handle, prober, done_tx, done_rx))
             })
             .map_err(EngineError::Thread)?;
         handles.push(h);
@@ -251,11 +266,14 @@ fn shard_loop(
     timer.bind_thread(cfg.timer_slack_ns);
     core.arm(window.start_ns, window.measure_from_ns, window.stop_ns);
     let clock = MonoClock;
+    let queued = Arc::new(AtomicBool::new(false));
     let mut io = IoDispatch {
         handle,
         prober,
         done: done_tx,
         waker: timer.waker(),
+        queued: Arc::clone(&queued),
+        stop_ns: window.stop_ns,
     };
     let interval = window.interval_ns.max(1);
     // This thread's CPU over the measured window, read at the window's edges.
@@ -267,6 +285,7 @@ fn shard_loop(
             core.complete(c, &clock, &mut io);
         }
         core.run_due(&clock, &mut io);
+        queued.store(core.queued() > 0, Ordering::Relaxed);
         let now = clock.now_ns();
         core.rec.roll(now);
         if cpu_from.is_none() && now >= window.measure_from_ns {
@@ -284,15 +303,13 @@ fn shard_loop(
         } else {
             // Coalescing: never wake sooner than `coalesce_ns` after the last timer wake.
             let due = core.next_deadline().unwrap_or(u64::MAX);
-            due.max(last_wake.saturating_add(cfg.coalesce_ns))
-                .min(window.stop_ns)
+            due.max(last_wake.saturating_add(cfg.coalesce_ns)).min(window.stop_ns)
         };
         // Wake at each interval boundary so a quiet shard still ships its interval.
         if now < window.measure_from_ns {
             wake = wake.min(window.measure_from_ns);
         } else {
-            let next_boundary =
-                window.measure_from_ns + ((now - window.measure_from_ns) / interval + 1) * interval;
+            let next_boundary = window.measure_from_ns + ((now - window.measure_from_ns) / interval + 1) * interval;
             wake = wake.min(next_boundary);
         }
         if wake <= now {
@@ -324,10 +341,14 @@ mod tests {
 
     #[test]
     fn auto_coalescing_only_binds_at_high_rates() {
-        assert_eq!(auto_coalesce_ns(10_000.0, 2), 0);
+        assert_eq!(auto_coalesce_ns(10_000.0, 1), 0);
         assert_eq!(auto_coalesce_ns(100_000.0, 2), 500_000);
-        // 10k/s per shard: wait for 32 probes, 3.2 ms, capped at 500 µs.
-        assert_eq!(auto_coalesce_ns(20_000.0, 2), 500_000);
+        // 20k/s on one shard: wait for 32 probes, 1.6 ms, capped at 500 µs.
+        assert_eq!(auto_coalesce_ns(20_000.0, 1), 500_000);
+        assert_eq!(auto_shards(10_000.0, 2), 1);
+        assert_eq!(auto_shards(100_000.0, 2), 1);
+        assert_eq!(auto_shards(300_000.0, 2), 2);
+        assert_eq!(auto_shards(900_000.0, 2), 2);
         // 100k/s on one shard: 32 probes take 320 µs.
         assert_eq!(auto_coalesce_ns(100_000.0, 1), 320_000);
     }

@@ -84,11 +84,7 @@ pub enum Refusal {
     #[error(
         "the targets need {need} file descriptors (listeners for {listeners} pod ports plus connections) but RLIMIT_NOFILE allows {limit}: run fewer pods or raise the hard limit (ulimit -Hn)"
     )]
-    TargetsFds {
-        need: u64,
-        listeners: u64,
-        limit: u64,
-    },
+    TargetsFds { need: u64, listeners: u64, limit: u64 },
     #[error(
         "the plan opens {rate} connections/s to one address, which needs {need} ephemeral ports over the {time_wait}s TIME_WAIT period, but net.ipv4.ip_local_port_range has {limit}"
     )]

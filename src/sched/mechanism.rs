@@ -64,16 +64,18 @@ impl MechanismKind {
 
     /// Whether the probe opens sockets (for the fd and ephemeral-port budget).
     pub fn uses_sockets(self) -> bool {
-        matches!(
-            self,
-            MechanismKind::Tcp | MechanismKind::Http | MechanismKind::Grpc
-        )
+        matches!(self, MechanismKind::Tcp | MechanismKind::Http | MechanismKind::Grpc)
     }
 }
 
 /// One probe of one container of a pod template: everything but the pod it runs for.
 #[derive(Debug, Clone)]
 pub struct ProbeTemplate {
+    /// Its index in the fleet's template list.
+    pub index: u32,
+    /// The first pod of the group it belongs to (pods `first_pod..first_pod+replicas`).
+    pub first_pod: u32,
+    pub replicas: u32,
     /// Index of the (mechanism, probe type) series it is recorded under.
     pub series: u16,
     /// What runs: the declared mechanism, or noop when the scenario says `probeAs: noop`
@@ -103,7 +105,41 @@ pub trait Prober: Send + Sync + 'static {
     fn probe(&self, template: &Arc<ProbeTemplate>, pod: u32) -> ProbeFuture;
 }
 
-/// A prober that supports no real mechanism (this build's state until `probe/` lands).
+/// What this build and run can do, decided before the fleet is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Mechanisms with an implementation.
+    pub mechanisms: [bool; MechanismKind::COUNT],
+    /// Whether sample targets can be started (`probebench targets serve` exists). Probes
+    /// addressed to pod IPs need them; exec and probes with an explicit `host` do not.
+    pub targets: bool,
+}
+
+impl Capabilities {
+    /// Only noop (tests, and builds without mechanisms).
+    pub const NOOP_ONLY: Capabilities = Capabilities {
+        mechanisms: [true, false, false, false, false],
+        targets: false,
+    };
+
+    /// Whether a probe of `kind` (needing pod targets or not) can really run.
+    pub fn runs(&self, kind: MechanismKind, needs_targets: bool) -> bool {
+        self.mechanisms[kind.index()] && (!needs_targets || self.targets)
+    }
+}
+
+/// Whether a probe goes to its pod's address (and so needs the sample targets): grpc
+/// always (it has no host field), tcpSocket and httpGet unless they name a host.
+pub fn needs_targets(action: Action<'_>) -> bool {
+    match action {
+        Action::Exec(_) => false,
+        Action::TcpSocket(t) => t.host.as_deref().is_none_or(str::is_empty),
+        Action::HttpGet(h) => h.host.as_deref().is_none_or(str::is_empty),
+        Action::Grpc(_) => true,
+    }
+}
+
+/// A prober that supports no real mechanism.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct NoMechanisms;
 
@@ -114,15 +150,98 @@ impl Prober for NoMechanisms {
 
     fn probe(&self, template: &Arc<ProbeTemplate>, _pod: u32) -> ProbeFuture {
         let what = template.declared.as_str();
+        Box::pin(async move { Outcome::errored(format!("the {what} mechanism is not available in this build")) })
+    }
+}
+
+/// The real mechanisms of `crate::probe`, with every (probe, pod) resolved once before the
+/// run (URLs, headers, addresses), so a dispatch only clones two `Arc`s.
+pub struct KubeletProber {
+    prober: Arc<crate::probe::Prober>,
+    /// By template index, then pod offset in the template's group; empty for noop.
+    resolved: Vec<Vec<Arc<crate::probe::ResolvedProbe>>>,
+}
+
+/// Why a fleet's probes cannot be resolved (refused before the run, exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveFleetError {
+    #[error("{pod}: {probe}: {source}")]
+    Probe {
+        pod: String,
+        probe: String,
+        source: crate::probe::ResolveError,
+    },
+    #[error("cannot set up the prober: {0}")]
+    Prober(#[from] crate::probe::ProberError),
+    #[error("pod number {0} has no loopback address")]
+    Address(u32),
+}
+
+impl KubeletProber {
+    /// Resolve every real probe of `fleet` for every pod.
+    pub fn for_fleet(
+        fleet: &super::fleet::Fleet,
+        options: &crate::probe::ProbeOptions,
+    ) -> Result<Self, ResolveFleetError> {
+        let prober = Arc::new(crate::probe::Prober::new()?);
+        let mut resolved = Vec::with_capacity(fleet.templates.len());
+        for t in &fleet.templates {
+            let mut per_pod = Vec::new();
+            if t.kind != MechanismKind::Noop {
+                let group = fleet.group_of(t.first_pod);
+                per_pod.reserve(t.replicas as usize);
+                for pod in t.first_pod..t.first_pod + t.replicas {
+                    let ip = probebench_targets::pod_ip(pod).map_err(|_| ResolveFleetError::Address(pod))?;
+                    let pod_name = group.map_or_else(|| pod.to_string(), |g| g.pod_name(pod));
+                    let ctx = crate::probe::PodContext {
+                        pod_name: pod_name.clone(),
+                        pod_ip: std::net::IpAddr::V4(ip),
+                        state_dir: None,
+                        env: Vec::new(),
+                    };
+                    let r = crate::probe::resolve(&t.probe, &t.container, &ctx, options).map_err(|source| {
+                        ResolveFleetError::Probe {
+                            pod: pod_name,
+                            probe: format!("{}.{}", t.container.name, t.probe_type.field()),
+                            source,
+                        }
+                    })?;
+                    per_pod.push(Arc::new(r));
+                }
+            }
+            resolved.push(per_pod);
+        }
+        Ok(KubeletProber { prober, resolved })
+    }
+}
+
+impl Prober for KubeletProber {
+    fn supports(&self, kind: MechanismKind) -> bool {
+        kind != MechanismKind::Noop
+    }
+
+    fn probe(&self, template: &Arc<ProbeTemplate>, pod: u32) -> ProbeFuture {
+        let probe = self
+            .resolved
+            .get(template.index as usize)
+            .and_then(|v| v.get(pod.wrapping_sub(template.first_pod) as usize))
+            .cloned();
+        let prober = Arc::clone(&self.prober);
         Box::pin(async move {
-            Outcome::errored(format!(
-                "the {what} mechanism is not available in this build"
-            ))
+            match probe {
+                // The kubelet's attempt: the run, retried while it errored (maxProbeRetries).
+                Some(p) => prober.run(&p).await,
+                None => Outcome::errored("probe was not resolved for this pod"),
+            }
         })
     }
 }
 
-/// The prober this build ships.
-pub fn default_prober() -> Arc<dyn Prober> {
-    Arc::new(NoMechanisms)
+/// What this build can run: every mechanism of `crate::probe`; targets when the binary has
+/// the `targets serve` command (checked by the caller).
+pub fn capabilities(targets: bool) -> Capabilities {
+    Capabilities {
+        mechanisms: [true; MechanismKind::COUNT],
+        targets,
+    }
 }

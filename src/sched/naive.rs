@@ -96,8 +96,7 @@ pub fn run(
                     let started = Arc::new(AtomicBool::new(!c.has_startup));
                     for &t in &c.templates {
                         let tmpl = Arc::clone(&fleet.templates[t as usize]);
-                        let offset =
-                            initial_offset_ns(cfg.initial_phase, cfg.seed, pod, t, tmpl.period_ns);
+                        let offset = initial_offset_ns(cfg.initial_phase, cfg.seed, pod, t, tmpl.period_ns);
                         shared.alive.fetch_add(1, Ordering::SeqCst);
                         tokio::spawn(worker_task(
                             Arc::clone(&shared),
@@ -212,9 +211,7 @@ async fn worker_task(
         }
         let now = mono_now_ns();
         let overrun = intended < last_finish;
-        let missed = prev_intended.map_or(0, |p| {
-            (intended.saturating_sub(p) / period).saturating_sub(1)
-        });
+        let missed = prev_intended.map_or(0, |p| (intended.saturating_sub(p) / period).saturating_sub(1));
         prev_intended = Some(intended);
         let view = PodView {
             terminal: false,
@@ -222,9 +219,7 @@ async fn worker_task(
             restart_never,
             container: Some(ContainerView {
                 id: 1,
-                state: RunState::Running {
-                    started_at: w.start_ns,
-                },
+                state: RunState::Running { started_at: w.start_ns },
                 started: started.load(Ordering::Relaxed),
             }),
         };
@@ -259,8 +254,7 @@ async fn worker_task(
             (now, Outcome::success(""))
         } else {
             let s = mono_now_ns();
-            let timeout =
-                Duration::from_nanos(tmpl.timeout_ns.saturating_mul(3)) + Duration::from_secs(1);
+            let timeout = Duration::from_nanos(tmpl.timeout_ns.saturating_mul(3)) + Duration::from_secs(1);
             let o = tokio::time::timeout(timeout, shared.prober.probe(&tmpl, pod))
                 .await
                 .unwrap_or_else(|_| Outcome::errored("the prober did not return in time"));
@@ -286,18 +280,10 @@ async fn worker_task(
         }
         if let Ok(mut l) = shared.lanes[lane].lock() {
             if measured {
-                l.rec.record(
-                    series,
-                    Metric::StartLag,
-                    started_ns.saturating_sub(intended),
-                    finished,
-                );
-                l.rec.record(
-                    series,
-                    Metric::Latency,
-                    finished.saturating_sub(started_ns),
-                    finished,
-                );
+                l.rec
+                    .record(series, Metric::StartLag, started_ns.saturating_sub(intended), finished);
+                l.rec
+                    .record(series, Metric::Latency, finished.saturating_sub(started_ns), finished);
                 l.rec.record(
                     series,
                     Metric::CorrectedLatency,

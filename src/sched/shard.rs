@@ -17,9 +17,7 @@ use super::clock::Clock;
 use super::fleet::{Fleet, InitialPhase, initial_offset_ns};
 use super::mechanism::{MechanismKind, ProbeTemplate};
 use super::wheel::{Wheel, advise_huge_pages};
-use crate::kubelet::{
-    CachedResult, ContainerView, PodView, ProbeWorker, Published, RunState, StartupHold, Tick,
-};
+use crate::kubelet::{CachedResult, ContainerView, PodView, ProbeWorker, Published, RunState, StartupHold, Tick};
 use crate::measure::{Metric, Recorder};
 use crate::probe::ProbeResult;
 use crate::spec::ProbeType;
@@ -65,6 +63,9 @@ pub struct ProbeStart {
     pub template: u32,
     pub intended_ns: u64,
     pub dispatched_ns: u64,
+    /// The worker's next grid point: a completion at or after it has a pending tick to
+    /// fire, so the shard must hear of it at once; earlier ones can wait for its next wake.
+    pub next_grid_ns: u64,
     /// Fired as the pending tick of an overrun.
     pub overrun: bool,
 }
@@ -160,13 +161,7 @@ struct HotTemplate {
 impl ShardCore {
     /// Build the workers of the pods `pod % shards == shard` (all workers of a pod live in
     /// one shard, since a startup probe gates its container's other workers).
-    pub fn new(
-        fleet: &Fleet,
-        shard: usize,
-        shards: usize,
-        cfg: ShardConfig,
-        rec: Recorder,
-    ) -> Self {
+    pub fn new(fleet: &Fleet, shard: usize, shards: usize, cfg: ShardConfig, rec: Recorder) -> Self {
         let shards = shards.max(1) as u32;
         // Size everything first, so the big arrays are allocated once, advised for huge
         // pages before they are touched, and never reallocated.
@@ -177,11 +172,7 @@ impl ShardCore {
                 .count();
             n_pods += mine;
             n_containers += mine * g.containers.len();
-            n_workers += mine
-                * g.containers
-                    .iter()
-                    .map(|c| c.templates.len())
-                    .sum::<usize>();
+            n_workers += mine * g.containers.iter().map(|c| c.templates.len()).sum::<usize>();
         }
         let mut workers = Vec::with_capacity(n_workers);
         let mut containers = Vec::with_capacity(n_containers);
@@ -212,22 +203,12 @@ impl ShardCore {
                     for &t in &c.templates {
                         let tmpl = &fleet.templates[t as usize];
                         workers.push(WorkerSlot {
-                            kubelet: ProbeWorker::new(
-                                tmpl.probe_type,
-                                &tmpl.probe,
-                                StartupHold::default(),
-                            ),
+                            kubelet: ProbeWorker::new(tmpl.probe_type, &tmpl.probe, StartupHold::default()),
                             template: t,
                             container,
                             state: WorkerState::Idle,
                         });
-                        offsets.push(initial_offset_ns(
-                            cfg.initial_phase,
-                            cfg.seed,
-                            pod,
-                            t,
-                            tmpl.period_ns,
-                        ));
+                        offsets.push(initial_offset_ns(cfg.initial_phase, cfg.seed, pod, t, tmpl.period_ns));
                     }
                 }
             }
@@ -303,6 +284,12 @@ impl ShardCore {
     /// The earliest moment something is due (a tick), if any.
     pub fn next_deadline(&self) -> Option<u64> {
         self.wheel.next_deadline()
+    }
+
+    /// Probes waiting for a concurrency slot (their start needs a completion processed
+    /// promptly).
+    pub fn queued(&self) -> usize {
+        self.queues.iter().map(VecDeque::len).sum()
     }
 
     /// Probes in flight or queued for a concurrency slot.
@@ -381,8 +368,7 @@ impl ShardCore {
                     } else {
                         Metric::DispatchLag
                     };
-                    self.rec
-                        .record(series, metric, now.saturating_sub(intended), now);
+                    self.rec.record(series, metric, now.saturating_sub(intended), now);
                 }
                 self.wheel.payload_mut(w).state = WorkerState::Busy;
                 self.wheel.set_deadline(w, next_grid);
@@ -392,6 +378,7 @@ impl ShardCore {
                     template: t,
                     intended_ns: intended,
                     dispatched_ns: now,
+                    next_grid_ns: next_grid,
                     overrun,
                 };
                 let k = hot.kind.index();
@@ -457,18 +444,10 @@ impl ShardCore {
         let finished = c.finished_ns;
         if self.rec.measured(intended) {
             let started = c.started_ns;
-            self.rec.record(
-                series,
-                Metric::StartLag,
-                started.saturating_sub(intended),
-                finished,
-            );
-            self.rec.record(
-                series,
-                Metric::Latency,
-                finished.saturating_sub(started),
-                finished,
-            );
+            self.rec
+                .record(series, Metric::StartLag, started.saturating_sub(intended), finished);
+            self.rec
+                .record(series, Metric::Latency, finished.saturating_sub(started), finished);
             self.rec.record(
                 series,
                 Metric::CorrectedLatency,
@@ -619,7 +598,7 @@ mod tests {
     use super::*;
     use crate::sched::clock::VirtualClock;
     use crate::sched::fleet::GroupInput;
-    use crate::sched::mechanism::{NoMechanisms, Prober};
+    use crate::sched::mechanism::{Capabilities, capabilities};
     use crate::spec;
 
     const MS: u64 = 1_000_000;
@@ -637,18 +616,17 @@ mod tests {
         }
     }
 
-    /// Every mechanism "supported", so tcp probes go to the dispatcher.
-    struct All;
-    impl Prober for All {
-        fn supports(&self, _k: MechanismKind) -> bool {
-            true
-        }
-        fn probe(&self, t: &Arc<ProbeTemplate>, p: u32) -> super::super::mechanism::ProbeFuture {
-            NoMechanisms.probe(t, p)
+    /// Every mechanism runs (with targets), so tcp probes go to the dispatcher.
+    const ALL: Capabilities = capabilities_all();
+
+    const fn capabilities_all() -> Capabilities {
+        Capabilities {
+            mechanisms: [true; MechanismKind::COUNT],
+            targets: true,
         }
     }
 
-    fn fleet(pods: u32, yaml_probe: &str, prober: &dyn Prober) -> Fleet {
+    fn fleet(pods: u32, yaml_probe: &str, caps: &Capabilities) -> Fleet {
         let text = format!(
             "apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n  containers:\n  - name: c\n    image: x\n{yaml_probe}"
         );
@@ -659,7 +637,7 @@ mod tests {
                 replicas: pods,
                 probe_as: None,
             }],
-            prober,
+            caps,
         )
     }
 
@@ -672,7 +650,8 @@ mod tests {
         }
     }
 
-    const TCP_10S: &str = "    livenessProbe:\n      tcpSocket: {port: 80}\n      periodSeconds: 10\n      failureThreshold: 3\n";
+    const TCP_10S: &str =
+        "    livenessProbe:\n      tcpSocket: {port: 80}\n      periodSeconds: 10\n      failureThreshold: 3\n";
 
     fn armed(mut c: ShardCore, measure_from: u64, stop: u64) -> ShardCore {
         c.arm(1_000 * S, measure_from, stop);
@@ -680,15 +659,9 @@ mod tests {
     }
 
     fn core(pods: u32, bound: u32) -> ShardCore {
-        let f = fleet(pods, TCP_10S, &All);
+        let f = fleet(pods, TCP_10S, &ALL);
         armed(
-            ShardCore::new(
-                &f,
-                0,
-                1,
-                cfg(bound),
-                Recorder::new(f.series.len(), 0, S, None),
-            ),
+            ShardCore::new(&f, 0, 1, cfg(bound), Recorder::new(f.series.len(), 0, S, None)),
             0,
             u64::MAX,
         )
@@ -699,11 +672,7 @@ mod tests {
             start: *p,
             started_ns: at,
             finished_ns: at,
-            result: if ok {
-                ProbeResult::Success
-            } else {
-                ProbeResult::Failure
-            },
+            result: if ok { ProbeResult::Success } else { ProbeResult::Failure },
             errored: false,
             output: None,
         }
@@ -830,7 +799,7 @@ mod tests {
     #[test]
     fn startup_gates_liveness_until_it_succeeds() {
         let probes = "    startupProbe:\n      tcpSocket: {port: 80}\n      periodSeconds: 1\n    livenessProbe:\n      tcpSocket: {port: 80}\n      periodSeconds: 1\n";
-        let f = fleet(1, probes, &All);
+        let f = fleet(1, probes, &ALL);
         let mut c = armed(
             ShardCore::new(&f, 0, 1, cfg(8), Recorder::new(f.series.len(), 0, S, None)),
             0,
@@ -847,15 +816,12 @@ mod tests {
         clock.set(t0 + S);
         c.run_due(&clock, &mut d);
         assert_eq!(d.started.len(), 1, "startup on hold, liveness probes now");
-        assert_eq!(
-            c.template(d.started[0].template).probe_type,
-            ProbeType::Liveness
-        );
+        assert_eq!(c.template(d.started[0].template).probe_type, ProbeType::Liveness);
     }
 
     #[test]
     fn noop_completes_inline_and_warm_up_is_not_recorded() {
-        let f = fleet(4, TCP_10S, &NoMechanisms);
+        let f = fleet(4, TCP_10S, &capabilities(false));
         assert_eq!(f.series[0].mechanism, MechanismKind::Noop, "stand-in");
         let t0 = 1_000 * S;
         let mut c = armed(
@@ -884,17 +850,14 @@ mod tests {
         }
         assert!(d.started.is_empty());
         assert_eq!(fired, 12, "4 workers × 3 periods");
-        assert_eq!(
-            c.rec.series[0].counters.probes, 8,
-            "the first period was warm-up"
-        );
+        assert_eq!(c.rec.series[0].counters.probes, 8, "the first period was warm-up");
         assert_eq!(c.rec.series[0].metrics.get(Metric::DispatchLag).max(), 1);
     }
 
     #[test]
     fn ticks_stop_at_the_end_of_the_run() {
         let t0 = 1_000 * S;
-        let f = fleet(1, TCP_10S, &NoMechanisms);
+        let f = fleet(1, TCP_10S, &Capabilities::NOOP_ONLY);
         let mut c = armed(
             ShardCore::new(&f, 0, 1, cfg(8), Recorder::new(1, 0, S, None)),
             0,

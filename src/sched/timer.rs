@@ -60,10 +60,7 @@ impl TimerBackend {
 #[derive(Debug, thiserror::Error)]
 pub enum TimerError {
     #[error("cannot create the {what} for the shard timer: {source}")]
-    Create {
-        what: &'static str,
-        source: nix::Error,
-    },
+    Create { what: &'static str, source: nix::Error },
 }
 
 /// The sending side's handle: wakes the shard if (and only if) it is parked.
@@ -94,11 +91,7 @@ pub struct ShardTimer {
 }
 
 enum Inner {
-    Timerfd {
-        epoll: Epoll,
-        timer: TimerFd,
-        armed: u64,
-    },
+    Timerfd { epoll: Epoll, timer: TimerFd, armed: u64 },
     Park,
 }
 
@@ -123,8 +116,8 @@ impl ShardTimer {
                     TimerFlags::TFD_NONBLOCK | TimerFlags::TFD_CLOEXEC,
                 )
                 .map_err(err("timerfd"))?;
-                let eventfd = EventFd::from_flags(EfdFlags::EFD_NONBLOCK | EfdFlags::EFD_CLOEXEC)
-                    .map_err(err("eventfd"))?;
+                let eventfd =
+                    EventFd::from_flags(EfdFlags::EFD_NONBLOCK | EfdFlags::EFD_CLOEXEC).map_err(err("eventfd"))?;
                 let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC).map_err(err("epoll"))?;
                 epoll
                     .add(&timer, EpollEvent::new(EpollFlags::EPOLLIN, TIMER_TOKEN))
@@ -138,11 +131,7 @@ impl ShardTimer {
                         eventfd: Some(eventfd),
                         thread: OnceLock::new(),
                     }),
-                    inner: Inner::Timerfd {
-                        epoll,
-                        timer,
-                        armed: 0,
-                    },
+                    inner: Inner::Timerfd { epoll, timer, armed: 0 },
                 })
             }
         }
@@ -183,24 +172,14 @@ impl ShardTimer {
                     std::thread::park_timeout(Duration::from_nanos(deadline_ns - now));
                 }
             }
-            Inner::Timerfd {
-                epoll,
-                timer,
-                armed,
-            } => {
+            Inner::Timerfd { epoll, timer, armed } => {
                 if *armed != deadline_ns {
                     // TFD_TIMER_ABSTIME on CLOCK_MONOTONIC: the kernel fires at this exact
                     // instant however late this call runs. (0 would disarm; deadlines are
                     // never 0 on a running system's monotonic clock.)
-                    let ts = TimeSpec::new(
-                        (deadline_ns / 1_000_000_000) as _,
-                        (deadline_ns % 1_000_000_000) as _,
-                    );
+                    let ts = TimeSpec::new((deadline_ns / 1_000_000_000) as _, (deadline_ns % 1_000_000_000) as _);
                     if timer
-                        .set(
-                            Expiration::OneShot(ts),
-                            TimerSetTimeFlags::TFD_TIMER_ABSTIME,
-                        )
+                        .set(Expiration::OneShot(ts), TimerSetTimeFlags::TFD_TIMER_ABSTIME)
                         .is_ok()
                     {
                         *armed = deadline_ns;
@@ -238,10 +217,7 @@ mod tests {
         let start = mono_now_ns();
         t.prepare_park();
         t.wait_until(start + 2_000_000);
-        assert!(
-            mono_now_ns() >= start + 2_000_000,
-            "never wakes before the deadline"
-        );
+        assert!(mono_now_ns() >= start + 2_000_000, "never wakes before the deadline");
         // A wake from another thread ends a long wait early.
         let waker = t.waker();
         let h = std::thread::spawn(move || {

@@ -89,9 +89,7 @@ impl<P> Wheel<P> {
 
     /// Bytes the wheel holds: nodes (deadline, link, payload) and the slot arrays.
     pub fn bytes(&self) -> usize {
-        self.nodes.capacity() * std::mem::size_of::<Node<P>>()
-            + self.heads.len() * 4
-            + self.occupied.len() * 8
+        self.nodes.capacity() * std::mem::size_of::<Node<P>>() + self.heads.len() * 4 + self.occupied.len() * 8
     }
 
     #[inline]
@@ -305,9 +303,7 @@ mod tests {
         let mut w = Wheel::with_geometry(vec![(); n as usize], 0, 8, 6);
         let mut x = 12345u64;
         for i in 0..n {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             w.schedule(i, (x >> 33) % 1_000_000);
         }
         let mut fired = vec![false; n as usize];

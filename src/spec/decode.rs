@@ -115,14 +115,7 @@ impl Decoder {
         }
     }
 
-    fn int(
-        &mut self,
-        v: &Value,
-        path: &str,
-        min: i64,
-        max: i64,
-        expected: &'static str,
-    ) -> Option<i64> {
+    fn int(&mut self, v: &Value, path: &str, min: i64, max: i64, expected: &'static str) -> Option<i64> {
         match v {
             Value::Number(n) => match n.as_i64() {
                 Some(i) if (min..=max).contains(&i) => Some(i),
@@ -139,14 +132,8 @@ impl Decoder {
     }
 
     pub fn int32(&mut self, v: &Value, path: &str) -> Option<i32> {
-        self.int(
-            v,
-            path,
-            i64::from(i32::MIN),
-            i64::from(i32::MAX),
-            "an integer (int32)",
-        )
-        .and_then(|i| i32::try_from(i).ok())
+        self.int(v, path, i64::from(i32::MIN), i64::from(i32::MAX), "an integer (int32)")
+            .and_then(|i| i32::try_from(i).ok())
     }
 
     pub fn int64(&mut self, v: &Value, path: &str) -> Option<i64> {
@@ -254,8 +241,7 @@ impl Decoder {
         spec.containers = self.containers(m, path, "containers");
         spec.init_containers = self.containers(m, path, "initContainers");
         spec.restart_policy = self.string_or_empty(m, path, "restartPolicy");
-        spec.termination_grace_period_seconds =
-            self.opt_int64(m, path, "terminationGracePeriodSeconds");
+        spec.termination_grace_period_seconds = self.opt_int64(m, path, "terminationGracePeriodSeconds");
         spec.node_name = self.opt_string(m, path, "nodeName");
         spec
     }
@@ -326,8 +312,7 @@ impl Decoder {
                 ProbeType::Liveness => c.liveness_probe = probe,
             }
         }
-        c.lifecycle =
-            get(m, "lifecycle").and_then(|v| self.lifecycle(v, &child(path, "lifecycle")));
+        c.lifecycle = get(m, "lifecycle").and_then(|v| self.lifecycle(v, &child(path, "lifecycle")));
         c.restart_policy = self.opt_string(m, path, "restartPolicy");
         c
     }
@@ -365,8 +350,7 @@ impl Decoder {
             handler: Handler {
                 exec: get(m, "exec").and_then(|v| self.exec(v, &child(path, "exec"))),
                 http_get: get(m, "httpGet").and_then(|v| self.http_get(v, &child(path, "httpGet"))),
-                tcp_socket: get(m, "tcpSocket")
-                    .and_then(|v| self.tcp_socket(v, &child(path, "tcpSocket"))),
+                tcp_socket: get(m, "tcpSocket").and_then(|v| self.tcp_socket(v, &child(path, "tcpSocket"))),
                 grpc: get(m, "grpc").and_then(|v| self.grpc(v, &child(path, "grpc"))),
             },
             initial_delay_seconds: self.int32_or_zero(m, path, "initialDelaySeconds"),
@@ -374,11 +358,7 @@ impl Decoder {
             period_seconds: self.int32_or_zero(m, path, "periodSeconds"),
             success_threshold: self.int32_or_zero(m, path, "successThreshold"),
             failure_threshold: self.int32_or_zero(m, path, "failureThreshold"),
-            termination_grace_period_seconds: self.opt_int64(
-                m,
-                path,
-                "terminationGracePeriodSeconds",
-            ),
+            termination_grace_period_seconds: self.opt_int64(m, path, "terminationGracePeriodSeconds"),
         })
     }
 
@@ -447,10 +427,8 @@ impl Decoder {
     fn lifecycle(&mut self, v: &Value, path: &str) -> Option<Lifecycle> {
         let m = self.object(v, path, &fields::LIFECYCLE)?;
         Some(Lifecycle {
-            post_start: get(m, "postStart")
-                .and_then(|v| self.lifecycle_handler(v, &child(path, "postStart"))),
-            pre_stop: get(m, "preStop")
-                .and_then(|v| self.lifecycle_handler(v, &child(path, "preStop"))),
+            post_start: get(m, "postStart").and_then(|v| self.lifecycle_handler(v, &child(path, "postStart"))),
+            pre_stop: get(m, "preStop").and_then(|v| self.lifecycle_handler(v, &child(path, "preStop"))),
         })
     }
 
@@ -459,18 +437,16 @@ impl Decoder {
         let sleep = match get(m, "sleep") {
             Some(v) => {
                 let sp = child(path, "sleep");
-                self.object(v, &sp, &fields::SLEEP_ACTION)
-                    .map(|sm| SleepAction {
-                        seconds: self.opt_int64(sm, &sp, "seconds").unwrap_or(0),
-                    })
+                self.object(v, &sp, &fields::SLEEP_ACTION).map(|sm| SleepAction {
+                    seconds: self.opt_int64(sm, &sp, "seconds").unwrap_or(0),
+                })
             }
             None => None,
         };
         Some(LifecycleHandler {
             exec: get(m, "exec").and_then(|v| self.exec(v, &child(path, "exec"))),
             http_get: get(m, "httpGet").and_then(|v| self.http_get(v, &child(path, "httpGet"))),
-            tcp_socket: get(m, "tcpSocket")
-                .and_then(|v| self.tcp_socket(v, &child(path, "tcpSocket"))),
+            tcp_socket: get(m, "tcpSocket").and_then(|v| self.tcp_socket(v, &child(path, "tcpSocket"))),
             sleep,
         })
     }
@@ -492,9 +468,7 @@ mod tests {
         let (_, errs) = probe("httpGet: {port: 80}\ntimeoutSecoonds: 5\n");
         assert_eq!(
             errs,
-            [
-                r#"livenessProbe.timeoutSecoonds: unknown field "timeoutSecoonds", did you mean "timeoutSeconds"?"#
-            ]
+            [r#"livenessProbe.timeoutSecoonds: unknown field "timeoutSecoonds", did you mean "timeoutSeconds"?"#]
         );
     }
 
@@ -540,9 +514,7 @@ mod tests {
         let (_, errs) = probe("exec: {command: [x]}\nfailureThreshold: 3000000000\n");
         assert_eq!(
             errs,
-            [
-                "livenessProbe.failureThreshold: Invalid value: 3000000000: must be an integer (int32)"
-            ]
+            ["livenessProbe.failureThreshold: Invalid value: 3000000000: must be an integer (int32)"]
         );
     }
 }

@@ -23,11 +23,7 @@ pub fn pod_spec(spec: &mut PodSpec) {
     if spec.termination_grace_period_seconds.is_none() {
         spec.termination_grace_period_seconds = Some(DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS);
     }
-    for c in spec
-        .containers
-        .iter_mut()
-        .chain(spec.init_containers.iter_mut())
-    {
+    for c in spec.containers.iter_mut().chain(spec.init_containers.iter_mut()) {
         container(c);
     }
 }
@@ -42,13 +38,9 @@ pub fn container(c: &mut Container) {
             p.protocol = "TCP".to_string();
         }
     }
-    for p in [
-        &mut c.liveness_probe,
-        &mut c.readiness_probe,
-        &mut c.startup_probe,
-    ]
-    .into_iter()
-    .flatten()
+    for p in [&mut c.liveness_probe, &mut c.readiness_probe, &mut c.startup_probe]
+        .into_iter()
+        .flatten()
     {
         probe(p);
     }
@@ -125,10 +117,7 @@ mod tests {
         assert_eq!(default_pull_policy("httpd:latest"), "Always");
         assert_eq!(default_pull_policy("httpd:2.4"), "IfNotPresent");
         assert_eq!(default_pull_policy("registry:5000/team/app"), "Always");
-        assert_eq!(
-            default_pull_policy("registry:5000/team/app:v1"),
-            "IfNotPresent"
-        );
+        assert_eq!(default_pull_policy("registry:5000/team/app:v1"), "IfNotPresent");
         assert_eq!(default_pull_policy("app@sha256:0123"), "IfNotPresent");
     }
 }

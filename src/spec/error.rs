@@ -62,22 +62,13 @@ pub enum ErrorKind {
     /// `Forbidden: <detail>`
     Forbidden { detail: String },
     /// `Unsupported value: <v>: supported values: "A", "B"`
-    Unsupported {
-        value: BadValue,
-        supported: Vec<String>,
-    },
+    Unsupported { value: BadValue, supported: Vec<String> },
     /// `Duplicate value: <v>`
     Duplicate { value: BadValue },
     /// `unknown field "x"[, did you mean "y"?]` — strict decoding.
-    UnknownField {
-        name: String,
-        suggestion: Option<String>,
-    },
+    UnknownField { name: String, suggestion: Option<String> },
     /// A value of the wrong type (`periodSeconds: "10s"`).
-    WrongType {
-        value: String,
-        expected: &'static str,
-    },
+    WrongType { value: String, expected: &'static str },
 }
 
 /// One problem, at one field path.
@@ -88,11 +79,7 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    pub fn invalid(
-        path: impl Into<String>,
-        value: impl Into<BadValue>,
-        detail: impl Into<String>,
-    ) -> Self {
+    pub fn invalid(path: impl Into<String>, value: impl Into<BadValue>, detail: impl Into<String>) -> Self {
         FieldError {
             path: path.into(),
             kind: ErrorKind::Invalid {
@@ -105,26 +92,18 @@ impl FieldError {
     pub fn required(path: impl Into<String>, detail: impl Into<String>) -> Self {
         FieldError {
             path: path.into(),
-            kind: ErrorKind::Required {
-                detail: detail.into(),
-            },
+            kind: ErrorKind::Required { detail: detail.into() },
         }
     }
 
     pub fn forbidden(path: impl Into<String>, detail: impl Into<String>) -> Self {
         FieldError {
             path: path.into(),
-            kind: ErrorKind::Forbidden {
-                detail: detail.into(),
-            },
+            kind: ErrorKind::Forbidden { detail: detail.into() },
         }
     }
 
-    pub fn unsupported(
-        path: impl Into<String>,
-        value: impl Into<BadValue>,
-        supported: &[&str],
-    ) -> Self {
+    pub fn unsupported(path: impl Into<String>, value: impl Into<BadValue>, supported: &[&str]) -> Self {
         FieldError {
             path: path.into(),
             kind: ErrorKind::Unsupported {
@@ -137,9 +116,7 @@ impl FieldError {
     pub fn duplicate(path: impl Into<String>, value: impl Into<BadValue>) -> Self {
         FieldError {
             path: path.into(),
-            kind: ErrorKind::Duplicate {
-                value: value.into(),
-            },
+            kind: ErrorKind::Duplicate { value: value.into() },
         }
     }
 }
@@ -212,21 +189,30 @@ pub fn go_quote(s: &str) -> String {
 pub enum LoadError {
     #[error("{file}: {message}")]
     File { file: String, message: String },
-    #[error("{}", render_invalid(.file, .object, .errors))]
+    /// `location` is empty for a single-document file, else `document 2: ` (and
+    /// `items[0]: ` inside a List).
+    #[error("{}", render_invalid(.file, .location, .object, .errors))]
     Invalid {
         file: String,
+        location: String,
         object: String,
         errors: Vec<FieldError>,
     },
 }
 
-fn render_invalid(file: &str, object: &str, errors: &[FieldError]) -> String {
-    let mut s = format!("{file}: {object} is invalid:");
-    for e in errors {
-        s.push_str("\n  * ");
-        s.push_str(&e.to_string());
+/// kubectl's shape (MultilineError): one error on the same line, several as `* ` lines.
+fn render_invalid(file: &str, location: &str, object: &str, errors: &[FieldError]) -> String {
+    match errors {
+        [one] => format!("{file}: {location}The {object} is invalid: {one}"),
+        _ => {
+            let mut s = format!("{file}: {location}The {object} is invalid:");
+            for e in errors {
+                s.push_str("\n* ");
+                s.push_str(&e.to_string());
+            }
+            s
+        }
     }
-    s
 }
 
 #[cfg(test)]
@@ -235,11 +221,7 @@ mod tests {
 
     #[test]
     fn renders_like_apimachinery() {
-        let e = FieldError::invalid(
-            "spec.containers[0].livenessProbe.successThreshold",
-            2,
-            "must be 1",
-        );
+        let e = FieldError::invalid("spec.containers[0].livenessProbe.successThreshold", 2, "must be 1");
         assert_eq!(
             e.to_string(),
             "spec.containers[0].livenessProbe.successThreshold: Invalid value: 2: must be 1"

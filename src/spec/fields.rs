@@ -81,12 +81,7 @@ pub const STATEFUL_SET_SPEC: Fields = Fields {
 
 pub const DAEMON_SET_SPEC: Fields = Fields {
     modeled: &["template"],
-    other: &[
-        "selector",
-        "updateStrategy",
-        "minReadySeconds",
-        "revisionHistoryLimit",
-    ],
+    other: &["selector", "updateStrategy", "minReadySeconds", "revisionHistoryLimit"],
 };
 
 pub const REPLICA_SET_SPEC: Fields = Fields {

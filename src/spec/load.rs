@@ -33,12 +33,7 @@ impl Loaded {
     pub fn probe_count(&self) -> usize {
         self.pods
             .iter()
-            .flat_map(|p| {
-                p.spec
-                    .containers
-                    .iter()
-                    .chain(p.spec.init_containers.iter())
-            })
+            .flat_map(|p| p.spec.containers.iter().chain(p.spec.init_containers.iter()))
             .map(|c| c.probes().count())
             .sum()
     }
@@ -172,11 +167,7 @@ pub fn load_str(file: &str, text: &str) -> Result<Loaded, Vec<LoadError>> {
             "no Kubernetes objects found (the file is empty)".to_string(),
         ));
     }
-    if errors.is_empty() {
-        Ok(loaded)
-    } else {
-        Err(errors)
-    }
+    if errors.is_empty() { Ok(loaded) } else { Err(errors) }
 }
 
 fn load_object(
@@ -210,10 +201,7 @@ fn load_object(
             if k.is_none() {
                 missing.push("kind not set");
             }
-            errors.push(file_error(format!(
-                "error validating data: [{}]",
-                missing.join(", ")
-            )));
+            errors.push(file_error(format!("error validating data: [{}]", missing.join(", "))));
             return;
         }
     };
@@ -236,7 +224,8 @@ fn load_object(
             Ok(pod) => loaded.pods.push(pod),
             Err((object, errs)) => errors.push(LoadError::Invalid {
                 file: file.to_string(),
-                object: format!("{prefix}{object}"),
+                location: prefix.to_string(),
+                object,
                 errors: errs,
             }),
         }
@@ -247,12 +236,7 @@ fn load_object(
         .and_then(|md| get(md, "name"))
         .and_then(Value::as_str)
         .unwrap_or("");
-    let is_custom = api_version.contains('.')
-        && !api_version
-            .split('/')
-            .next()
-            .unwrap_or("")
-            .ends_with("k8s.io");
+    let is_custom = api_version.contains('.') && !api_version.split('/').next().unwrap_or("").ends_with("k8s.io");
     if OTHER_KINDS.contains(&kind) || is_custom {
         loaded.notes.push(format!(
             "{file}: {prefix}skipped {kind} {} (no pods in it)",
@@ -260,10 +244,7 @@ fn load_object(
         ));
         return;
     }
-    let known = POD_KINDS
-        .iter()
-        .map(|w| w.kind)
-        .chain(OTHER_KINDS.iter().copied());
+    let known = POD_KINDS.iter().map(|w| w.kind).chain(OTHER_KINDS.iter().copied());
     let hint = match suggest::nearest(kind, known) {
         Some(s) => format!(", did you mean {}?", go_quote(s)),
         None => String::new(),
@@ -275,14 +256,7 @@ fn load_object(
     )));
 }
 
-fn load_list(
-    file: &str,
-    m: &Mapping,
-    document: usize,
-    prefix: &str,
-    loaded: &mut Loaded,
-    errors: &mut Vec<LoadError>,
-) {
+fn load_list(file: &str, m: &Mapping, document: usize, prefix: &str, loaded: &mut Loaded, errors: &mut Vec<LoadError>) {
     let mut d = Decoder::default();
     d.check_fields(m, "", &fields::LIST);
     let items: &[Value] = match get(m, "items") {
@@ -292,7 +266,8 @@ fn load_list(
     if !d.errors.is_empty() {
         errors.push(LoadError::Invalid {
             file: file.to_string(),
-            object: format!("{prefix}List"),
+            location: prefix.to_string(),
+            object: "List".to_string(),
             errors: d.errors,
         });
         return;
@@ -305,11 +280,7 @@ fn load_list(
 
 /// Decode, default and validate one pod-bearing object. On failure returns the object's
 /// name for the message (`Deployment "web"`) and every error.
-fn load_workload(
-    wk: &WorkloadKind,
-    m: &Mapping,
-    document: usize,
-) -> Result<Pod, (String, Vec<FieldError>)> {
+fn load_workload(wk: &WorkloadKind, m: &Mapping, document: usize) -> Result<Pod, (String, Vec<FieldError>)> {
     let mut d = Decoder::default();
     d.check_fields(m, "", &fields::OBJECT);
     let meta = object_meta(&mut d, m, "metadata");
@@ -337,9 +308,7 @@ fn load_workload(
         return Err((object, d.errors));
     }
 
-    let annotations = template_meta
-        .map(|t| t.annotations)
-        .unwrap_or(meta.annotations);
+    let annotations = template_meta.map(|t| t.annotations).unwrap_or(meta.annotations);
     let mut pod = Pod {
         name: if meta.name.is_empty() {
             meta.generate_name.clone()
@@ -362,15 +331,10 @@ fn load_workload(
         },
     };
     defaults::apply(&mut pod);
-    let mut errs = validate::validate_pod(&pod);
-    if wk.kind == "Job" || wk.kind == "CronJob" {
-        errs.extend(validate::validate_job_restart_policy(&pod));
-    }
-    if errs.is_empty() {
-        Ok(pod)
-    } else {
-        Err((object, errs))
-    }
+    let mut errs = validate::validate_object_name(&pod.source.name);
+    errs.extend(validate::validate_pod(&pod));
+    errs.extend(validate::validate_template_restart_policy(&pod));
+    if errs.is_empty() { Ok(pod) } else { Err((object, errs)) }
 }
 
 #[derive(Default)]
@@ -409,12 +373,7 @@ fn object_meta(d: &mut Decoder, parent: &Mapping, path: &str) -> Meta {
 type Template<'v> = (String, Option<Meta>, Option<&'v Value>, u32);
 
 /// Find the pod template of a workload: its path, metadata, pod spec and replica count.
-fn workload_template<'v>(
-    d: &mut Decoder,
-    kind: &str,
-    fields: &Fields,
-    m: &'v Mapping,
-) -> Option<Template<'v>> {
+fn workload_template<'v>(d: &mut Decoder, kind: &str, fields: &Fields, m: &'v Mapping) -> Option<Template<'v>> {
     let Some(spec_v) = get(m, "spec") else {
         d.push(FieldError::required("spec", ""));
         return None;
@@ -448,11 +407,7 @@ fn workload_template<'v>(
             let p = child(&base, replicas_field);
             match d.int32(v, &p) {
                 Some(r) if r < 0 => {
-                    d.push(FieldError::invalid(
-                        p,
-                        r,
-                        "must be greater than or equal to 0",
-                    ));
+                    d.push(FieldError::invalid(p, r, "must be greater than or equal to 0"));
                     0
                 }
                 Some(r) => r as u32,
@@ -468,12 +423,7 @@ fn workload_template<'v>(
     };
     let tm = d.object(t, &template_path, &fields::POD_TEMPLATE_SPEC)?;
     let meta = object_meta(d, tm, &child(&template_path, "metadata"));
-    Some((
-        child(&template_path, "spec"),
-        Some(meta),
-        get(tm, "spec"),
-        replicas,
-    ))
+    Some((child(&template_path, "spec"), Some(meta), get(tm, "spec"), replicas))
 }
 
 fn fields_has(kind: &str, field: &str) -> bool {
@@ -510,7 +460,7 @@ mod tests {
         assert_eq!(
             errors(y),
             [
-                "t.yaml: Deployment \"web\" is invalid:\n  * spec.template.spec.containers[0].livenessProbe.successThreshold: Invalid value: 2: must be 1"
+                "t.yaml: The Deployment \"web\" is invalid: spec.template.spec.containers[0].livenessProbe.successThreshold: Invalid value: 2: must be 1"
             ]
         );
         let ok = y.replace("          successThreshold: 2\n", "");
@@ -526,10 +476,7 @@ mod tests {
         );
         let l = load_str("t.yaml", &y).unwrap();
         assert_eq!(l.pods.len(), 1);
-        assert_eq!(
-            l.notes,
-            ["t.yaml: document 1: skipped Service \"s\" (no pods in it)"]
-        );
+        assert_eq!(l.notes, ["t.yaml: document 1: skipped Service \"s\" (no pods in it)"]);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 pub mod decode;
 pub mod defaults;
 pub mod error;
+pub mod explain;
 pub mod fields;
 pub mod load;
 pub mod suggest;

@@ -118,11 +118,7 @@ pub enum ProbeType {
 
 impl ProbeType {
     /// All types in the order the kubelet creates their workers (startup, readiness, liveness).
-    pub const ALL: [ProbeType; 3] = [
-        ProbeType::Startup,
-        ProbeType::Readiness,
-        ProbeType::Liveness,
-    ];
+    pub const ALL: [ProbeType; 3] = [ProbeType::Startup, ProbeType::Readiness, ProbeType::Liveness];
 
     /// The API field name: `livenessProbe`, ...
     pub fn field(self) -> &'static str {
@@ -306,9 +302,7 @@ pub struct SleepAction {
 impl Container {
     /// The container's probes that are set, in the kubelet's worker order.
     pub fn probes(&self) -> impl Iterator<Item = (ProbeType, &Probe)> {
-        ProbeType::ALL
-            .into_iter()
-            .filter_map(|t| self.probe(t).map(|p| (t, p)))
+        ProbeType::ALL.into_iter().filter_map(|t| self.probe(t).map(|p| (t, p)))
     }
 
     pub fn probe(&self, t: ProbeType) -> Option<&Probe> {

@@ -6,76 +6,122 @@ use super::decode::{child, index};
 use super::error::FieldError;
 use super::types::*;
 
-/// All problems of a defaulted pod (or pod template), with paths under its `spec_path`.
+/// All problems of a defaulted pod (or pod template), with paths under its `spec_path`, in
+/// ValidatePodSpec's order: containers, init containers, then the pod's restartPolicy.
 pub fn validate_pod(pod: &Pod) -> Vec<FieldError> {
     let mut errs = Vec::new();
     let path = pod.source.spec_path.as_str();
     let spec = &pod.spec;
     let grace = spec.termination_grace_period_seconds;
-
-    let mut names = std::collections::BTreeSet::new();
-    let init_path = child(path, "initContainers");
-    for (i, c) in spec.init_containers.iter().enumerate() {
-        let p = index(&init_path, i);
-        container_common(c, &p, grace, &mut names, &mut errs);
-        init_container_rules(c, &p, &mut errs);
+    if grace.is_none() {
+        errs.push(FieldError::required(child(path, "terminationGracePeriodSeconds"), ""));
     }
+
+    // validateContainers
     let containers_path = child(path, "containers");
     if spec.containers.is_empty() {
         errs.push(FieldError::required(containers_path.clone(), ""));
     }
+    let mut names = std::collections::BTreeSet::new();
     for (i, c) in spec.containers.iter().enumerate() {
         let p = index(&containers_path, i);
-        container_common(c, &p, grace, &mut names, &mut errs);
-        regular_container_rules(c, &p, grace, &mut errs);
+        container_common(c, &p, &mut errs);
+        // Empty names are inserted too: two unnamed containers are also duplicates.
+        if !names.insert(c.name.clone()) {
+            errs.push(FieldError::duplicate(child(&p, "name"), c.name.as_str()));
+        }
+        lifecycle_and_probes(c, &p, grace, &mut errs);
+        if c.restart_policy.is_some() {
+            errs.push(FieldError::forbidden(
+                child(&p, "restartPolicy"),
+                "may not be set for non-init containers",
+            ));
+        }
     }
-    restart_policy(
-        &spec.restart_policy,
-        &child(path, "restartPolicy"),
-        &mut errs,
-    );
-    if let Some(g) = spec.termination_grace_period_seconds
-        && g < 0
-    {
-        errs.push(FieldError::invalid(
-            child(path, "terminationGracePeriodSeconds"),
-            g,
-            "must be greater than or equal to 0",
-        ));
+
+    // validateInitContainers: names must also differ from the regular containers'.
+    let init_path = child(path, "initContainers");
+    for (i, c) in spec.init_containers.iter().enumerate() {
+        let p = index(&init_path, i);
+        container_common(c, &p, &mut errs);
+        if let Some(policy) = &c.restart_policy
+            && policy != "Always"
+        {
+            errs.push(FieldError::unsupported(
+                child(&p, "restartPolicy"),
+                policy.as_str(),
+                &["Always"],
+            ));
+        }
+        if names.contains(&c.name) {
+            errs.push(FieldError::duplicate(child(&p, "name"), c.name.as_str()));
+        } else if !c.name.is_empty() {
+            names.insert(c.name.clone());
+        }
+        if c.is_sidecar() {
+            lifecycle_and_probes(c, &p, grace, &mut errs);
+        } else {
+            const NOT_SIDECAR: &str = "may not be set for init containers without restartPolicy=Always";
+            if c.lifecycle.is_some() {
+                errs.push(FieldError::forbidden(child(&p, "lifecycle"), NOT_SIDECAR));
+            }
+            for t in [ProbeType::Liveness, ProbeType::Readiness, ProbeType::Startup] {
+                if c.probe(t).is_some() {
+                    errs.push(FieldError::forbidden(child(&p, t.field()), NOT_SIDECAR));
+                }
+            }
+        }
     }
-    errs
+    restart_policy(&spec.restart_policy, &child(path, "restartPolicy"), &mut errs);
+    dedup(errs)
 }
 
-/// Jobs (and CronJobs' jobs) only allow `OnFailure` and `Never`; the pod default `Always`
-/// is rejected, so a Job's template must say which it wants.
-pub fn validate_job_restart_policy(pod: &Pod) -> Vec<FieldError> {
+/// ToAggregate drops repeated messages (same path and text).
+fn dedup(errs: Vec<FieldError>) -> Vec<FieldError> {
+    let mut seen = std::collections::HashSet::new();
+    errs.into_iter().filter(|e| seen.insert(e.to_string())).collect()
+}
+
+/// The pod-template rules of the workload controllers: Deployment, ReplicaSet, StatefulSet
+/// and DaemonSet run pods that must restart (`Always`); Jobs' must not.
+pub fn validate_template_restart_policy(pod: &Pod) -> Vec<FieldError> {
     let p = child(&pod.source.spec_path, "restartPolicy");
-    match pod.spec.restart_policy.as_str() {
-        "OnFailure" | "Never" => Vec::new(),
-        other => vec![FieldError::unsupported(p, other, &["OnFailure", "Never"])],
+    let policy = pod.spec.restart_policy.as_str();
+    match pod.source.kind.as_str() {
+        "Job" | "CronJob" => match policy {
+            "OnFailure" | "Never" => Vec::new(),
+            // SetDefaults_PodSpec has already turned "" into Always, so both mean "unset".
+            "Always" | "" => vec![FieldError::required(p, r#"valid values: "OnFailure", "Never""#)],
+            other => vec![FieldError::unsupported(p, other, &["OnFailure", "Never"])],
+        },
+        "Pod" => Vec::new(),
+        _ if policy != "Always" => vec![FieldError::unsupported(p, policy, &["Always"])],
+        _ => Vec::new(),
     }
+}
+
+/// Pod and workload names: an RFC 1123 subdomain (ValidatePodName, ValidateDeploymentName ...).
+pub fn validate_object_name(name: &str) -> Vec<FieldError> {
+    if name.is_empty() {
+        return Vec::new();
+    }
+    dns1123_subdomain(name)
+        .into_iter()
+        .map(|m| FieldError::invalid("metadata.name", name, m))
+        .collect()
 }
 
 fn restart_policy(policy: &str, path: &str, errs: &mut Vec<FieldError>) {
     match policy {
         "Always" | "OnFailure" | "Never" => {}
         "" => errs.push(FieldError::required(path, "")),
-        other => errs.push(FieldError::unsupported(
-            path,
-            other,
-            &["Always", "Never", "OnFailure"],
-        )),
+        other => errs.push(FieldError::unsupported(path, other, &["Always", "OnFailure", "Never"])),
     }
 }
 
-/// Rules shared by regular and init containers: name, image, pull policy, ports, env.
-fn container_common(
-    c: &Container,
-    path: &str,
-    _grace: Option<i64>,
-    names: &mut std::collections::BTreeSet<String>,
-    errs: &mut Vec<FieldError>,
-) {
+/// validateContainerCommon, for the fields probebench models: name, image, ports, env,
+/// imagePullPolicy (in that order).
+fn container_common(c: &Container, path: &str, errs: &mut Vec<FieldError>) {
     let name_path = child(path, "name");
     if c.name.is_empty() {
         errs.push(FieldError::required(name_path, ""));
@@ -83,84 +129,34 @@ fn container_common(
         for msg in dns1123_label(&c.name) {
             errs.push(FieldError::invalid(name_path.clone(), c.name.as_str(), msg));
         }
-        if !names.insert(c.name.clone()) {
-            errs.push(FieldError::duplicate(name_path, c.name.as_str()));
-        }
     }
-    if c.image.trim().is_empty() {
+    if c.image.is_empty() {
         errs.push(FieldError::required(child(path, "image"), ""));
+    }
+    container_ports(&c.ports, &child(path, "ports"), errs);
+    for (i, e) in c.env.iter().enumerate() {
+        if e.name.is_empty() {
+            errs.push(FieldError::required(child(&index(&child(path, "env"), i), "name"), ""));
+        }
     }
     match c.image_pull_policy.as_str() {
         "Always" | "IfNotPresent" | "Never" => {}
+        "" => errs.push(FieldError::required(child(path, "imagePullPolicy"), "")),
         other => errs.push(FieldError::unsupported(
             child(path, "imagePullPolicy"),
             other,
             &["Always", "IfNotPresent", "Never"],
         )),
     }
-    container_ports(&c.ports, &child(path, "ports"), errs);
-    for (i, e) in c.env.iter().enumerate() {
-        if e.name.is_empty() {
-            errs.push(FieldError::required(
-                child(&index(&child(path, "env"), i), "name"),
-                "",
-            ));
-        }
-    }
 }
 
-/// Regular containers: the three probes, lifecycle hooks, and no container restartPolicy.
-fn regular_container_rules(
-    c: &Container,
-    path: &str,
-    grace: Option<i64>,
-    errs: &mut Vec<FieldError>,
-) {
-    if let Some(p) = &c.restart_policy {
-        errs.push(FieldError::forbidden(
-            child(path, "restartPolicy"),
-            format!("may not be set for non-init containers: {p:?}"),
-        ));
-    }
-    probes(c, path, grace, errs);
-}
-
-/// Init containers: only sidecars (restartPolicy: Always) may have probes.
-fn init_container_rules(c: &Container, path: &str, errs: &mut Vec<FieldError>) {
-    match c.restart_policy.as_deref() {
-        None | Some("Always") => {}
-        Some(other) => {
-            errs.push(FieldError::unsupported(
-                child(path, "restartPolicy"),
-                other,
-                &["Always"],
-            ));
-        }
-    }
-    if c.is_sidecar() {
-        probes(c, path, None, errs);
-        return;
-    }
-    for (t, _) in c.probes() {
-        errs.push(FieldError::forbidden(
-            child(path, t.field()),
-            "may not be set for init containers without restartPolicy=Always",
-        ));
-    }
-    if let Some(l) = &c.lifecycle {
-        let _ = l;
-        errs.push(FieldError::forbidden(
-            child(path, "lifecycle"),
-            "may not be set for init containers without restartPolicy=Always",
-        ));
-    }
-}
-
-fn probes(c: &Container, path: &str, grace: Option<i64>, errs: &mut Vec<FieldError>) {
+/// Lifecycle hooks, then the liveness, readiness and startup probes with their own rules.
+fn lifecycle_and_probes(c: &Container, path: &str, grace: Option<i64>, errs: &mut Vec<FieldError>) {
     if let Some(l) = &c.lifecycle {
         lifecycle(l, &child(path, "lifecycle"), grace, errs);
     }
-    for (t, p) in c.probes() {
+    for t in [ProbeType::Liveness, ProbeType::Readiness, ProbeType::Startup] {
+        let Some(p) = c.probe(t) else { continue };
         let pp = child(path, t.field());
         probe(p, &pp, errs);
         match t {
@@ -221,11 +217,7 @@ pub fn probe(p: &Probe, path: &str, errs: &mut Vec<FieldError>) {
 /// ValidateNonnegativeField (IsNegativeErrorMsg).
 fn non_negative(value: i64, path: &str, errs: &mut Vec<FieldError>) {
     if value < 0 {
-        errs.push(FieldError::invalid(
-            path,
-            value,
-            "must be greater than or equal to 0",
-        ));
+        errs.push(FieldError::invalid(path, value, "must be greater than or equal to 0"));
     }
 }
 
@@ -259,10 +251,7 @@ fn handler(
         && one("exec", errs)
         && e.command.is_empty()
     {
-        errs.push(FieldError::required(
-            child(&child(path, "exec"), "command"),
-            "",
-        ));
+        errs.push(FieldError::required(child(&child(path, "exec"), "command"), ""));
     }
     if let Some(h) = http_get
         && one("httpGet", errs)
@@ -278,11 +267,7 @@ fn handler(
         && one("grpc", errs)
     {
         for msg in port_num(g.port) {
-            errs.push(FieldError::invalid(
-                child(&child(path, "grpc"), "port"),
-                g.port,
-                msg,
-            ));
+            errs.push(FieldError::invalid(child(&child(path, "grpc"), "port"), g.port, msg));
         }
     }
     if let Some((s, grace)) = sleep
@@ -367,23 +352,21 @@ fn container_ports(ports: &[ContainerPort], path: &str, errs: &mut Vec<FieldErro
     let mut names = std::collections::BTreeSet::new();
     for (i, p) in ports.iter().enumerate() {
         let pp = index(path, i);
-        if let Some(name) = &p.name {
-            for msg in port_name(name) {
-                errs.push(FieldError::invalid(child(&pp, "name"), name.as_str(), msg));
-            }
-            if !names.insert(name.clone()) {
-                errs.push(FieldError::duplicate(child(&pp, "name"), name.as_str()));
+        if let Some(name) = p.name.as_deref().filter(|n| !n.is_empty()) {
+            let msgs = port_name(name);
+            if !msgs.is_empty() {
+                for msg in msgs {
+                    errs.push(FieldError::invalid(child(&pp, "name"), name, msg));
+                }
+            } else if !names.insert(name.to_string()) {
+                errs.push(FieldError::duplicate(child(&pp, "name"), name));
             }
         }
         if p.container_port == 0 {
             errs.push(FieldError::required(child(&pp, "containerPort"), ""));
         } else {
             for msg in port_num(p.container_port) {
-                errs.push(FieldError::invalid(
-                    child(&pp, "containerPort"),
-                    p.container_port,
-                    msg,
-                ));
+                errs.push(FieldError::invalid(child(&pp, "containerPort"), p.container_port, msg));
             }
         }
         match p.protocol.as_str() {
@@ -413,19 +396,18 @@ pub fn port_name(name: &str) -> Vec<String> {
     if name.len() > 15 {
         errs.push("must be no more than 15 characters".to_string());
     }
-    if !name
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
     {
-        errs.push(
-            "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)".to_string(),
-        );
-    }
-    if name.contains("--") {
-        errs.push("must not contain consecutive hyphens".to_string());
+        errs.push("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)".to_string());
     }
     if !name.chars().any(|c| c.is_ascii_lowercase()) {
         errs.push("must contain at least one letter (a-z)".to_string());
+    }
+    if name.contains("--") {
+        errs.push("must not contain consecutive hyphens".to_string());
     }
     if name.starts_with('-') || name.ends_with('-') {
         errs.push("must not begin or end with a hyphen".to_string());
@@ -435,12 +417,58 @@ pub fn port_name(name: &str) -> Vec<String> {
 
 /// IsHTTPHeaderName: an RFC 7230 token.
 pub fn http_header_name(name: &str) -> Vec<String> {
-    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
-    if !name.is_empty() && name.chars().all(token) {
+    if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
         Vec::new()
     } else {
-        vec!["a valid HTTP header must consist of alphanumeric characters or '-' (e.g. 'X-Header-Name', regex used for validation is '[-A-Za-z0-9]+')".to_string()]
+        vec![regex_error(
+            "a valid HTTP header must consist of alphanumeric characters or '-'",
+            "[-A-Za-z0-9]+",
+            &["X-Header-Name"],
+        )]
     }
+}
+
+/// apimachinery's RegexError, quirks included: examples are joined with `, ` *and* ` or `,
+/// so two examples read `'my-name',  or '123-abc'` (two spaces).
+fn regex_error(msg: &str, regex: &str, examples: &[&str]) -> String {
+    let mut s = format!("{msg} (e.g. ");
+    for (i, e) in examples.iter().enumerate() {
+        if i > 0 {
+            s.push_str(" or ");
+        }
+        s.push_str(&format!("'{e}', "));
+    }
+    s.push_str(&format!("regex used for validation is '{regex}')"));
+    s
+}
+
+fn is_dns1123_label(name: &str) -> bool {
+    let b = name.as_bytes();
+    let alnum = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+    !b.is_empty()
+        && b.iter().all(|&c| alnum(c) || c == b'-')
+        && b.first().is_some_and(|&c| alnum(c))
+        && b.last().is_some_and(|&c| alnum(c))
+}
+
+fn is_dns1123_subdomain(name: &str) -> bool {
+    name.split('.').all(is_dns1123_label)
+}
+
+/// IsDNS1123Subdomain: pod and workload names.
+pub fn dns1123_subdomain(name: &str) -> Vec<String> {
+    let mut errs = Vec::new();
+    if name.len() > 253 {
+        errs.push("must be no more than 253 characters".to_string());
+    }
+    if !is_dns1123_subdomain(name) {
+        errs.push(regex_error(
+            "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
+            "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*",
+            &["example.com"],
+        ));
+    }
+    errs
 }
 
 /// IsDNS1123Label: container names.
@@ -449,14 +477,17 @@ pub fn dns1123_label(name: &str) -> Vec<String> {
     if name.len() > 63 {
         errs.push("must be no more than 63 characters".to_string());
     }
-    let bytes = name.as_bytes();
-    let alnum = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
-    let ok = !bytes.is_empty()
-        && bytes.iter().all(|&b| alnum(b) || b == b'-')
-        && bytes.first().is_some_and(|&b| alnum(b))
-        && bytes.last().is_some_and(|&b| alnum(b));
-    if !ok {
-        errs.push("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')".to_string());
+    if !is_dns1123_label(name) {
+        if is_dns1123_subdomain(name) {
+            // A valid subdomain that is not a label: the length was checked, so it is the dots.
+            errs.push("must not contain dots".to_string());
+        } else {
+            errs.push(regex_error(
+                "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character",
+                "[a-z0-9]([-a-z0-9]*[a-z0-9])?",
+                &["my-name", "123-abc"],
+            ));
+        }
     }
     errs
 }

@@ -79,8 +79,7 @@ pub fn read_text(path: &str) -> Result<String, ReadError> {
 pub fn parse_documents(text: &str) -> Result<Vec<Value>, ReadError> {
     let mut docs = Vec::new();
     for de in serde_yaml::Deserializer::from_str(text) {
-        let value =
-            Value::deserialize(de).map_err(|e| ReadError::Syntax(explain_limit(e.to_string())))?;
+        let value = Value::deserialize(de).map_err(|e| ReadError::Syntax(explain_limit(e.to_string())))?;
         docs.push(value);
     }
     Ok(docs)
@@ -130,9 +129,8 @@ mod tests {
 
     #[test]
     fn refuses_billion_laughs() {
-        let mut doc = String::from(
-            "a0: &a0 [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
-        );
+        let mut doc =
+            String::from("a0: &a0 [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
         for i in 1..10 {
             let prev = i - 1;
             doc.push_str(&format!(

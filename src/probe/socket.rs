@@ -1,0 +1,238 @@
+//! The probe socket: a fresh TCP connection per probe with the kubelet's SO_LINGER option,
+//! and an I/O wrapper that timestamps the first byte written and read.
+
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use nix::sys::socket::{setsockopt, sockopt};
+use serde::Serialize;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpSocket, TcpStream};
+
+use super::gotext;
+
+/// SO_LINGER on probe sockets.
+///
+/// The kubelet (≥1.27, PR #115143, pkg/probe/dialer_others.go ProbeDialer) sets
+/// `{on, 1 s}` and its comment claims this shortens TIME_WAIT to 1 s. On Linux a non-zero
+/// linger only bounds how long `close()` waits for unsent data; a clean close still leaves
+/// the closing side in TIME_WAIT for 60 s. Only linger 0 (an abortive close with RST)
+/// avoids TIME_WAIT. The benchmarks measure TIME_WAIT for each mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LingerMode {
+    /// `{on, 1 s}`, as the kubelet sets it. With a non-zero linger `close()` may block the
+    /// thread up to one round trip (until our FIN is acknowledged): microseconds on loopback.
+    #[default]
+    Kubelet,
+    /// `{on, 0}`: close aborts the connection with RST; no TIME_WAIT on either side.
+    Zero,
+    /// SO_LINGER left unset (the pre-1.27 kubelet's plain dialer).
+    Off,
+}
+
+impl LingerMode {
+    fn apply(self, socket: &TcpSocket) -> io::Result<()> {
+        let seconds = match self {
+            LingerMode::Kubelet => 1,
+            LingerMode::Zero => 0,
+            LingerMode::Off => return Ok(()),
+        };
+        let linger = nix::libc::linger {
+            l_onoff: 1,
+            l_linger: seconds,
+        };
+        setsockopt(socket, sockopt::Linger, &linger).map_err(io::Error::from)
+    }
+}
+
+/// Opens a fresh TCP connection to `addr` before `deadline`, with the given linger mode.
+/// Errors carry Go's dial wording (`dial tcp 127.0.0.1:8080: connect: connection
+/// refused`, `dial tcp 127.0.0.1:8080: i/o timeout`).
+pub async fn dial(addr: SocketAddr, linger: LingerMode, deadline: tokio::time::Instant) -> Result<TcpStream, String> {
+    let socket = match addr {
+        SocketAddr::V4(_) => TcpSocket::new_v4(),
+        SocketAddr::V6(_) => TcpSocket::new_v6(),
+    }
+    .map_err(|e| format!("dial tcp {addr}: socket: {}", gotext::errno_text(&e)))?;
+    linger
+        .apply(&socket)
+        .map_err(|e| format!("dial tcp {addr}: setsockopt: {}", gotext::errno_text(&e)))?;
+    match tokio::time::timeout_at(deadline, socket.connect(addr)).await {
+        Ok(Ok(stream)) => Ok(stream),
+        Ok(Err(e)) => Err(gotext::dial_error(addr, &e)),
+        Err(_) => Err(gotext::dial_timeout(addr)),
+    }
+}
+
+/// Microseconds since `start`, saturating.
+pub fn micros_since(start: Instant) -> u64 {
+    u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX)
+}
+
+const UNSET: u64 = u64::MAX;
+
+/// Moments observed on a connection, in microseconds since the probe's start. Atomics so
+/// a borrowed `&IoMarks` keeps the probe future `Send`; relaxed ordering is enough because
+/// only the probe's own task reads them, after the I/O.
+#[derive(Debug)]
+pub struct IoMarks {
+    start: Instant,
+    armed: std::sync::atomic::AtomicBool,
+    first_write_us: AtomicU64,
+    first_read_us: AtomicU64,
+    /// The first up to 8 bytes the peer sent, packed, with their count in `first_len`:
+    /// enough to tell an HTTP reply from a TLS record (Go's "server gave HTTP response to
+    /// HTTPS client").
+    first_bytes: AtomicU64,
+    first_len: AtomicU64,
+}
+
+impl IoMarks {
+    pub fn new(start: Instant) -> Self {
+        IoMarks {
+            start,
+            armed: std::sync::atomic::AtomicBool::new(true),
+            first_write_us: AtomicU64::new(UNSET),
+            first_read_us: AtomicU64::new(UNSET),
+            first_bytes: AtomicU64::new(0),
+            first_len: AtomicU64::new(0),
+        }
+    }
+
+    /// The probe's start, which every mark is measured from.
+    pub fn start(&self) -> Instant {
+        self.start
+    }
+
+    /// Stops recording write/read moments until [`IoMarks::arm`] (used during a TLS
+    /// handshake, whose bytes are not the request or the response).
+    pub fn disarm(&self) {
+        self.armed.store(false, Ordering::Relaxed);
+    }
+
+    /// Records the next first write and first read from now on.
+    pub fn arm(&self) {
+        self.first_write_us.store(UNSET, Ordering::Relaxed);
+        self.first_read_us.store(UNSET, Ordering::Relaxed);
+        self.armed.store(true, Ordering::Relaxed);
+    }
+
+    pub fn first_write_us(&self) -> Option<u64> {
+        Some(self.first_write_us.load(Ordering::Relaxed)).filter(|v| *v != UNSET)
+    }
+
+    pub fn first_read_us(&self) -> Option<u64> {
+        Some(self.first_read_us.load(Ordering::Relaxed)).filter(|v| *v != UNSET)
+    }
+
+    /// Whether the peer has sent anything at all.
+    pub fn peer_spoke(&self) -> bool {
+        self.first_len.load(Ordering::Relaxed) > 0
+    }
+
+    /// The first bytes the peer sent (at most 8).
+    pub fn first_bytes(&self) -> Vec<u8> {
+        let len = self.first_len.load(Ordering::Relaxed) as usize;
+        self.first_bytes.load(Ordering::Relaxed).to_le_bytes()[..len.min(8)].to_vec()
+    }
+
+    fn saw_write(&self) {
+        if self.armed.load(Ordering::Relaxed) && self.first_write_us.load(Ordering::Relaxed) == UNSET {
+            self.first_write_us.store(micros_since(self.start), Ordering::Relaxed);
+        }
+    }
+
+    fn saw_read(&self, data: &[u8]) {
+        if data.is_empty() {
+            return;
+        }
+        if self.first_len.load(Ordering::Relaxed) == 0 {
+            let n = data.len().min(8);
+            let mut packed = [0u8; 8];
+            packed[..n].copy_from_slice(&data[..n]);
+            self.first_bytes.store(u64::from_le_bytes(packed), Ordering::Relaxed);
+            self.first_len.store(n as u64, Ordering::Relaxed);
+        }
+        if self.armed.load(Ordering::Relaxed) && self.first_read_us.load(Ordering::Relaxed) == UNSET {
+            self.first_read_us.store(micros_since(self.start), Ordering::Relaxed);
+        }
+    }
+}
+
+/// An I/O stream that reports its first write and first read to [`IoMarks`]. `M` is
+/// `&IoMarks` on the hyper path (nothing is spawned, so a borrow suffices) and
+/// `Arc<IoMarks>` where a library spawns the connection (tonic).
+pub struct ObservedIo<S, M> {
+    inner: S,
+    marks: M,
+}
+
+impl<S, M: AsRef<IoMarks>> ObservedIo<S, M> {
+    pub fn new(inner: S, marks: M) -> Self {
+        ObservedIo { inner, marks }
+    }
+}
+
+impl<S: AsyncRead + Unpin, M: AsRef<IoMarks> + Unpin> AsyncRead for ObservedIo<S, M> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let this = &mut *self;
+        let poll = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = poll {
+            this.marks.as_ref().saw_read(&buf.filled()[before..]);
+        }
+        poll
+    }
+}
+
+impl<S: AsyncWrite + Unpin, M: AsRef<IoMarks> + Unpin> AsyncWrite for ObservedIo<S, M> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let this = &mut *self;
+        let poll = Pin::new(&mut this.inner).poll_write(cx, buf);
+        if let Poll::Ready(Ok(n)) = poll
+            && n > 0
+        {
+            this.marks.as_ref().saw_write();
+        }
+        poll
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = &mut *self;
+        let poll = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        if let Poll::Ready(Ok(n)) = poll
+            && n > 0
+        {
+            this.marks.as_ref().saw_write();
+        }
+        poll
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// Lets a plain `&IoMarks` serve as the marks handle.
+impl AsRef<IoMarks> for IoMarks {
+    fn as_ref(&self) -> &IoMarks {
+        self
+    }
+}

@@ -1,0 +1,71 @@
+//! Deterministic pod addresses on the loopback network.
+//!
+//! Pod `i` (0-based, scenario order) gets `127.(1 + i/65536).((i/256)%256).(i%256)`.
+//! The scheme stays out of 127.0.0.0/24, where local services (resolvers, databases,
+//! the admin endpoint) live, and gives about 16 million distinct addresses. On Linux the
+//! whole 127.0.0.0/8 is routed to `lo`, so any of them can be bound without configuring
+//! an address first.
+
+use std::net::Ipv4Addr;
+
+use thiserror::Error;
+
+/// The number of pods the scheme can address: second octets 1..=255.
+pub const MAX_PODS: u32 = 255 * 65536;
+
+/// A pod index beyond what the scheme can address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[error("pod index {index} is beyond the {MAX_PODS} loopback addresses the pod address scheme provides")]
+pub struct PodIndexOutOfRange {
+    /// The index that was asked for.
+    pub index: u32,
+}
+
+/// The loopback address of pod `index` (0-based, in scenario order).
+pub fn pod_ip(index: u32) -> Result<Ipv4Addr, PodIndexOutOfRange> {
+    if index >= MAX_PODS {
+        return Err(PodIndexOutOfRange { index });
+    }
+    // 1 + index/65536 <= 255 because index < 255 * 65536.
+    let second = (1 + index / 65536) as u8;
+    let third = ((index / 256) % 256) as u8;
+    let fourth = (index % 256) as u8;
+    Ok(Ipv4Addr::new(127, second, third, fourth))
+}
+
+/// The inverse of [`pod_ip`]: which pod index an address belongs to, if any.
+pub fn pod_index(ip: Ipv4Addr) -> Option<u32> {
+    let [a, b, c, d] = ip.octets();
+    if a != 127 || b == 0 {
+        return None;
+    }
+    Some((u32::from(b) - 1) * 65536 + u32::from(c) * 256 + u32::from(d))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_pods_and_boundaries() {
+        assert_eq!(pod_ip(0).unwrap(), Ipv4Addr::new(127, 1, 0, 0));
+        assert_eq!(pod_ip(1).unwrap(), Ipv4Addr::new(127, 1, 0, 1));
+        assert_eq!(pod_ip(256).unwrap(), Ipv4Addr::new(127, 1, 1, 0));
+        assert_eq!(pod_ip(65535).unwrap(), Ipv4Addr::new(127, 1, 255, 255));
+        assert_eq!(pod_ip(65536).unwrap(), Ipv4Addr::new(127, 2, 0, 0));
+        assert_eq!(pod_ip(MAX_PODS - 1).unwrap(), Ipv4Addr::new(127, 255, 255, 255));
+        assert_eq!(pod_ip(MAX_PODS), Err(PodIndexOutOfRange { index: MAX_PODS }));
+    }
+
+    #[test]
+    fn never_in_127_0_0_0_24_and_invertible() {
+        for i in (0..MAX_PODS).step_by(9973).chain([0, 255, 256, MAX_PODS - 1]) {
+            let ip = pod_ip(i).unwrap();
+            assert!(ip.is_loopback());
+            assert_ne!(ip.octets()[1], 0, "{ip} is in 127.0.0.0/16");
+            assert_eq!(pod_index(ip), Some(i));
+        }
+        assert_eq!(pod_index(Ipv4Addr::new(127, 0, 0, 1)), None);
+        assert_eq!(pod_index(Ipv4Addr::new(10, 1, 0, 0)), None);
+    }
+}
