@@ -135,7 +135,12 @@ fn apply_overrides(plan: &mut Plan, a: &RunArgs) {
                     .sum::<f64>()
             })
             .fold(0.0, f64::max);
-        plan.shards = crate::sched::hires::auto_shards(rate, cores());
+        plan.shards = match plan.scheduler {
+            SchedulerKind::Hires => crate::sched::hires::auto_shards(rate, cores()),
+            // The task-per-worker way runs one runtime thread per core, as the kubelet's
+            // goroutines run on GOMAXPROCS = cores.
+            SchedulerKind::Naive => cores(),
+        };
     }
     if plan.io_threads == 0 {
         plan.io_threads = cores();

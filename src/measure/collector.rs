@@ -37,6 +37,9 @@ pub struct Peaks {
 #[derive(Debug, Default)]
 pub struct Collected {
     pub hlog: Vec<u8>,
+    /// Every shipped set added up, by series: the cumulative histograms of the run (plus
+    /// whatever producers could not ship, which they keep).
+    pub cumulative: Vec<crate::measure::MetricSet>,
     pub intervals: Vec<IntervalSummary>,
     pub peaks: Peaks,
     /// Interval sets that arrived after their interval had been written (their data is in
@@ -70,13 +73,19 @@ pub fn run(
     let mut log = HlogBuffer::new(cfg.base_unix_s, &cfg.tags);
     let mut open: BTreeMap<u64, Box<IntervalSet>> = BTreeMap::new();
     let mut written_up_to: Option<u64> = None;
-    let mut out = Collected::default();
+    let mut out = Collected {
+        cumulative: (0..cfg.tags.len()).map(|_| Default::default()).collect(),
+        ..Collected::default()
+    };
     let mut next_sample = 0u64;
     let mut lag = super::hist::new_histogram();
     loop {
         let msg = rx.recv_timeout(Duration::from_millis(100));
         let done = matches!(msg, Err(RecvTimeoutError::Disconnected));
         if let Ok(set) = msg {
+            for (cum, s) in out.cumulative.iter_mut().zip(set.series.iter()) {
+                cum.add(s);
+            }
             if written_up_to.is_some_and(|w| set.index <= w) {
                 out.late_sets += 1;
                 recycle(&cfg, set);
@@ -128,8 +137,10 @@ pub fn run(
     out
 }
 
-fn recycle(cfg: &CollectorConfig, set: Box<IntervalSet>) {
+fn recycle(cfg: &CollectorConfig, mut set: Box<IntervalSet>) {
     if let Some(tx) = cfg.recycle.get(set.producer) {
+        // Emptied here, off the producer's thread.
+        set.reset();
         // A full or closed recycle channel just means the set is freed here.
         let _ = tx.try_send(set);
     }
@@ -198,5 +209,6 @@ mod tests {
         assert_eq!(got.intervals[1].probes, 1);
         assert!(got.intervals[0].lag_p99_us >= 19.9);
         assert!(!got.hlog.is_empty());
+        assert_eq!(got.cumulative[0].get(Metric::DispatchLag).len(), 3);
     }
 }

@@ -221,16 +221,11 @@ impl Recorder {
             cur.index = next_index;
             return;
         }
-        // Fold the closing interval into the cumulative figures first, so they are whole
-        // even if the collector cannot take the set.
-        for (cum, iv) in self.series.iter_mut().zip(cur.series.iter()) {
-            cum.metrics.add(iv);
-        }
+        // The collector folds shipped sets into the cumulative figures and empties them
+        // before sending them back, so the shard never pays for adding or clearing
+        // histograms (a few hundred µs per second that would land on due probes).
         let fresh = match link.recycled.try_recv() {
-            Ok(mut s) => {
-                s.reset();
-                s
-            }
+            Ok(s) => s,
             // Steady state recycles; a new set is only made while the pipeline fills.
             Err(_) => Box::new(IntervalSet::new(cur.series.len())),
         };
@@ -241,8 +236,11 @@ impl Recorder {
         match link.out.try_send(full) {
             Ok(()) => {}
             Err(TrySendError::Full(s)) | Err(TrySendError::Disconnected(s)) => {
+                // Not shipped: keep its values in this producer's cumulative figures.
                 full = s;
-                drop(full);
+                for (cum, iv) in self.series.iter_mut().zip(full.series.iter()) {
+                    cum.metrics.add(iv);
+                }
                 self.intervals_dropped += 1;
             }
         }
@@ -279,16 +277,21 @@ mod tests {
         r.count_probe(0, 1_000);
         assert!(rx.try_recv().is_err(), "interval 0 still open");
         r.record(0, Metric::Latency, 7, 1_000_001_000);
-        let first = rx.try_recv().unwrap();
+        let mut first = rx.try_recv().unwrap();
         assert_eq!(first.index, 0);
         assert_eq!(first.series[0].get(Metric::Latency).len(), 1);
         assert_eq!(first.probes[0], 1);
+        first.reset();
         rtx.send(first).unwrap();
         r.flush();
         let second = rx.try_recv().unwrap();
         assert_eq!(second.index, 1);
         assert_eq!(second.series[0].get(Metric::Latency).len(), 1);
-        assert_eq!(r.series[0].metrics.get(Metric::Latency).len(), 2);
+        assert_eq!(
+            r.series[0].metrics.get(Metric::Latency).len(),
+            0,
+            "shipped values are the collector's to add up"
+        );
     }
 
     #[test]

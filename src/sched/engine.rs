@@ -310,6 +310,10 @@ pub fn run_phase(
         intervals_dropped += o.intervals_dropped;
     }
     events.sort_by_key(|e| e.t_ns);
+    // Shipped intervals were added up by the collector; producers kept the rest.
+    for (s, cum) in series.iter_mut().zip(collected.cumulative.iter()) {
+        s.metrics.add(cum);
+    }
     if let Some((a, b)) = samples {
         let wall = b.t_ns.saturating_sub(a.t_ns);
         overhead_out.window_s = wall as f64 / 1e9;
