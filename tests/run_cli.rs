@@ -227,3 +227,60 @@ fn invalid_scenarios_exit_2_with_field_paths() {
     assert!(err.contains("scheduler: Unsupported value"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_naive_scheduler_runs_the_same_plan_with_the_same_bookkeeping() {
+    let dir = temp_dir("naive");
+    let scenario = write_scenario(&dir, 100, 1);
+    let out = bin()
+        .args([
+            "run",
+            scenario.to_str().unwrap(),
+            "--scheduler",
+            "naive",
+            "--no-results",
+            "-o",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["scheduler"], "naive");
+    let p = &v["phases"][0];
+    let probes = p["total"]["counters"]["probes"].as_u64().unwrap();
+    assert!((100..=800).contains(&probes), "probes {probes}");
+    assert_eq!(p["total"]["dispatch_lag"]["count"].as_u64().unwrap(), probes);
+    assert!(
+        p["overhead"]["cpu_us_per_probe_by_thread_kind"]["naive_task_per_worker"].is_number(),
+        "{}",
+        p["overhead"]
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn startup_probes_gate_liveness_in_the_real_engine() {
+    // Startup period 1 s, liveness 1 s, all noop (success): the first startup success marks
+    // the container started, after which its startup worker holds and liveness probes.
+    let dir = temp_dir("startup");
+    let p = dir.join("s.yaml");
+    std::fs::write(
+        &p,
+        "kind: Scenario\nname: s\nduration: 2s\nwarmup: 1s\ncalibration: 0s\ninitialPhase: none\npods:\n- name: p\n  replicas: 20\n  probeAs: noop\n  template:\n    spec:\n      containers:\n      - name: c\n        image: x\n        startupProbe: {tcpSocket: {port: 80}, periodSeconds: 1}\n        livenessProbe: {tcpSocket: {port: 80}, periodSeconds: 1}\n",
+    )
+    .unwrap();
+    let out = bin()
+        .args(["run", p.to_str().unwrap(), "--no-results", "-o", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let series = v["phases"][0]["series"].as_array().unwrap();
+    let by_type = |t: &str| series.iter().find(|s| s["probe_type"] == t).unwrap()["counters"].clone();
+    // After warm-up the startup workers are on hold (skipped), liveness probes every tick.
+    assert_eq!(by_type("startup")["probes"], 0);
+    assert!(by_type("startup")["skipped"].as_u64().unwrap() >= 20);
+    assert!(by_type("liveness")["probes"].as_u64().unwrap() >= 20);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

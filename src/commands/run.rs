@@ -169,15 +169,21 @@ pub fn estimate_needs(fleets: &[Fleet], bounds: &[u32; MechanismKind::COUNT]) ->
                         per_pod_rate += 1e9 / t.period_ns as f64;
                     }
                 }
-                let declared = f.templates.iter().filter(|t| t.kind.uses_sockets()).count() > 0;
-                if declared {
-                    listeners += u64::from(g.replicas)
-                        * c.templates
-                            .iter()
-                            .filter(|&&t| f.templates[t as usize].kind.uses_sockets())
-                            .count()
-                            .max(1) as u64;
-                }
+                // The targets listen on the probed pod ports: one listener per such probe
+                // (an upper bound: probes sharing a port share a listener).
+                let to_pods = c
+                    .templates
+                    .iter()
+                    .filter(|&&t| {
+                        let t = &f.templates[t as usize];
+                        t.kind.uses_sockets()
+                            && t.probe
+                                .handler
+                                .action()
+                                .is_some_and(crate::sched::mechanism::needs_targets)
+                    })
+                    .count() as u64;
+                listeners += u64::from(g.replicas) * to_pods;
             }
             busiest = busiest.max(per_pod_rate);
         }
@@ -259,14 +265,14 @@ impl Progress {
     }
 }
 
-fn engine_config(plan: &Plan, phase: &scenario::PhasePlan, fleet_rate: f64) -> EngineConfig {
+fn engine_config(plan: &Plan, phase: &scenario::PhasePlan, fleet_rate: f64, real: bool) -> EngineConfig {
     EngineConfig {
         scheduler: plan.scheduler,
         timer: plan.timer,
         timer_slack_ns: plan.timer_slack_ns,
         coalesce_ns: match plan.coalesce {
             scenario::Coalesce::Fixed(ns) => ns,
-            scenario::Coalesce::Auto => crate::sched::hires::auto_coalesce_ns(fleet_rate, plan.shards),
+            scenario::Coalesce::Auto => crate::sched::hires::auto_coalesce_ns(fleet_rate, plan.shards, real),
         },
         shards: plan.shards,
         io_threads: plan.io_threads,
@@ -475,8 +481,8 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CommandResult {
             notes.push(format!("phase {}: no probes, skipped", phase.name));
             continue;
         }
-        let cfg = engine_config(&plan, phase, fleet.rate_by_kind().iter().sum());
         let real = fleet.templates.iter().any(|t| t.kind != MechanismKind::Noop);
+        let cfg = engine_config(&plan, phase, fleet.rate_by_kind().iter().sum(), real);
         let to_pods = fleet.templates.iter().any(|t| {
             t.kind != MechanismKind::Noop
                 && t.probe

@@ -53,9 +53,13 @@ pub fn auto_shards(rate_per_s: f64, cores: usize) -> usize {
 /// waits until 32 probes are due, but never longer than 500 µs, which bounds the added lag
 /// well under the 1 ms budget. Measured: 1M workers at 100k/s, 1 shard: 7.2 µs/probe
 /// without coalescing, 0.93 µs/probe with 500 µs (docs/performance-notes.md).
-pub fn auto_coalesce_ns(rate_per_s: f64, shards: usize) -> u64 {
+/// With real mechanisms (`real`) the threshold is 2,000 probes/s: a probe's own latency is
+/// then hundreds of µs, and each dispatch wake-up also wakes an I/O thread, so batching
+/// saves twice.
+pub fn auto_coalesce_ns(rate_per_s: f64, shards: usize, real: bool) -> u64 {
     let per_shard = rate_per_s / shards.max(1) as f64;
-    if per_shard <= 12_000.0 {
+    let threshold = if real { 2_000.0 } else { 12_000.0 };
+    if per_shard <= threshold {
         0
     } else {
         ((32.0 / per_shard * 1e9) as u64).min(500_000)
@@ -341,15 +345,18 @@ mod tests {
 
     #[test]
     fn auto_coalescing_only_binds_at_high_rates() {
-        assert_eq!(auto_coalesce_ns(10_000.0, 1), 0);
-        assert_eq!(auto_coalesce_ns(100_000.0, 2), 500_000);
+        assert_eq!(auto_coalesce_ns(10_000.0, 1, false), 0);
+        assert_eq!(auto_coalesce_ns(100_000.0, 2, false), 500_000);
         // 20k/s on one shard: wait for 32 probes, 1.6 ms, capped at 500 µs.
-        assert_eq!(auto_coalesce_ns(20_000.0, 1), 500_000);
+        assert_eq!(auto_coalesce_ns(20_000.0, 1, false), 500_000);
+        // Real mechanisms batch from 2,000/s.
+        assert_eq!(auto_coalesce_ns(1_000.0, 1, true), 0);
+        assert_eq!(auto_coalesce_ns(5_000.0, 1, true), 500_000);
         assert_eq!(auto_shards(10_000.0, 2), 1);
         assert_eq!(auto_shards(100_000.0, 2), 1);
         assert_eq!(auto_shards(300_000.0, 2), 2);
         assert_eq!(auto_shards(900_000.0, 2), 2);
         // 100k/s on one shard: 32 probes take 320 µs.
-        assert_eq!(auto_coalesce_ns(100_000.0, 1), 320_000);
+        assert_eq!(auto_coalesce_ns(100_000.0, 1, false), 320_000);
     }
 }

@@ -15,6 +15,10 @@ pub struct MachineLimits {
     pub ephemeral_ports: u64,
     /// TIME_WAIT lasts this long on Linux (TCP_TIMEWAIT_LEN, not tunable).
     pub time_wait_s: u64,
+    /// net.ipv4.tcp_tw_reuse: 1 everywhere, 2 (the default) for loopback connections, which
+    /// is all probebench opens: an outgoing connect may then reuse a TIME_WAIT port, so
+    /// TIME_WAIT does not consume the ephemeral range.
+    pub tw_reuse_loopback: bool,
 }
 
 /// Raise the soft RLIMIT_NOFILE to the hard limit. Returns the limits in force.
@@ -53,6 +57,10 @@ impl MachineLimits {
             nofile_hard,
             ephemeral_ports: ephemeral_port_count(),
             time_wait_s: 60,
+            tw_reuse_loopback: std::fs::read_to_string("/proc/sys/net/ipv4/tcp_tw_reuse")
+                .ok()
+                .and_then(|s| s.trim().parse::<u32>().ok())
+                .is_some_and(|v| v == 1 || v == 2),
         }
     }
 }
@@ -114,7 +122,7 @@ pub fn check(needs: &Needs, limits: &MachineLimits, listeners: u64) -> Result<()
             limit: limits.nofile_hard,
         });
     }
-    if needs.busiest_destination_ports > limits.ephemeral_ports {
+    if !limits.tw_reuse_loopback && needs.busiest_destination_ports > limits.ephemeral_ports {
         out.push(Refusal::Ports {
             rate: needs.busiest_destination_conn_per_s,
             need: needs.busiest_destination_ports,
@@ -135,6 +143,7 @@ mod tests {
             nofile_hard: nofile,
             ephemeral_ports: 28_232,
             time_wait_s: 60,
+            tw_reuse_loopback: false,
         }
     }
 
@@ -162,6 +171,12 @@ mod tests {
         };
         let errs = check(&needs, &limits(20_000), 0).unwrap_err();
         assert!(errs[0].to_string().contains("60000 ephemeral ports"));
+        // With TIME_WAIT reuse for loopback (Linux's default), ports are not the limit.
+        let reuse = MachineLimits {
+            tw_reuse_loopback: true,
+            ..limits(20_000)
+        };
+        assert!(check(&needs, &reuse, 0).is_ok());
     }
 
     #[test]
