@@ -96,7 +96,7 @@ impl<E> Queue<E> {
             let slot = Self::slot(self.current);
             if !self.buckets[slot].is_empty() {
                 if !self.sorted {
-                    self.buckets[slot].sort_unstable_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
+                    self.buckets[slot].sort_unstable_by_key(|e| Reverse((e.0, e.1)));
                     self.sorted = true;
                 }
                 return true;
