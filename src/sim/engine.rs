@@ -159,7 +159,9 @@ struct SimPod {
     kubelet: PodKubelet,
     inst: PodInstance,
     node: u32,
-    containers: Vec<SimContainer>,
+    /// The pod's containers in the simulation's flat array (hot data stays together).
+    first_container: u32,
+    container_count: u32,
     workers: Vec<u32>,
     scheduled: bool,
     admitted: bool,
@@ -191,6 +193,9 @@ struct SimWorker {
     result: Option<crate::probe::Outcome>,
     /// The status manager's view of the container, refreshed whenever the pod changes.
     view: PodView,
+    /// The container in the flat array, and the pod's IP: what a probe run needs, at hand.
+    global_container: u32,
+    ip: std::net::Ipv4Addr,
     counts: WorkerCounts,
 }
 
@@ -219,6 +224,7 @@ pub struct Simulation {
     behaviours: BehaviourFile,
     queue: Queue<Ev>,
     pods: Vec<SimPod>,
+    containers: Vec<SimContainer>,
     workers: Vec<SimWorker>,
     nodes: Vec<Node>,
     rng: Pcg64Mcg,
@@ -286,6 +292,7 @@ impl Simulation {
             behaviours,
             queue: Queue::default(),
             pods: Vec::with_capacity(fleet.len()),
+            containers: Vec::new(),
             workers: Vec::new(),
             nodes,
             rng,
@@ -307,6 +314,21 @@ impl Simulation {
         Ok(sim)
     }
 
+    fn container(&self, p: u32, c: usize) -> &SimContainer {
+        &self.containers[self.pods[p as usize].first_container as usize + c]
+    }
+
+    fn container_mut(&mut self, p: u32, c: usize) -> &mut SimContainer {
+        let i = self.pods[p as usize].first_container as usize + c;
+        &mut self.containers[i]
+    }
+
+    fn pod_containers(&self, p: u32) -> &[SimContainer] {
+        let pod = &self.pods[p as usize];
+        let first = pod.first_container as usize;
+        &self.containers[first..first + pod.container_count as usize]
+    }
+
     fn add_pod(&mut self, inst: PodInstance, at: u64) -> u32 {
         let index = self.pods.len() as u32;
         let node = index / self.opts.pods_per_node.max(1);
@@ -323,7 +345,8 @@ impl Simulation {
             seed,
         );
         let mut mount_error = None;
-        let containers = inst
+        let first_container = self.containers.len() as u32;
+        let new_containers: Vec<SimContainer> = inst
             .template
             .spec
             .containers
@@ -348,11 +371,14 @@ impl Simulation {
                 }
             })
             .collect();
+        let container_count = new_containers.len() as u32;
+        self.containers.extend(new_containers);
         self.pods.push(SimPod {
             kubelet,
             inst,
             node,
-            containers,
+            first_container,
+            container_count,
             workers: Vec::new(),
             scheduled: false,
             admitted: false,
@@ -407,7 +433,7 @@ impl Simulation {
             }
             Ev::Sandbox(p) => self.input(p, Input::SandboxReady),
             Ev::Pull(p, c) => {
-                if let Some(result) = self.pods[p as usize].containers[c as usize].pending_pull.take() {
+                if let Some(result) = self.container_mut(p, c as usize).pending_pull.take() {
                     self.input(p, Input::PullDone { container: c as usize, result });
                 }
             }
@@ -435,8 +461,8 @@ impl Simulation {
     // ----- scheduler ----------------------------------------------------------------------
 
     fn create(&mut self, p: u32) {
-        let unschedulable = !self.node_schedulable
-            || self.pods[p as usize].containers.iter().any(|c| c.behaviour.pod_conditions().unschedulable);
+        let unschedulable =
+            !self.node_schedulable || self.pod_containers(p).iter().any(|c| c.behaviour.pod_conditions().unschedulable);
         self.line(p);
         if unschedulable {
             self.schedule(p);
@@ -446,8 +472,8 @@ impl Simulation {
     }
 
     fn schedule(&mut self, p: u32) {
-        let unschedulable = !self.node_schedulable
-            || self.pods[p as usize].containers.iter().any(|c| c.behaviour.pod_conditions().unschedulable);
+        let unschedulable =
+            !self.node_schedulable || self.pod_containers(p).iter().any(|c| c.behaviour.pod_conditions().unschedulable);
         if !unschedulable {
             self.bind(p);
             return;
@@ -617,15 +643,14 @@ impl Simulation {
             Effect::Pull { container, image } => self.pull(p, container, &image),
             Effect::StartContainer { container, instance } => self.start_container(p, container, instance),
             Effect::RunHook { container, instance, hook, timeout_ns } => {
-                let pod = &self.pods[p as usize];
-                let app = pod.containers[container].app.as_ref();
+                let app = self.container(p, container).app.as_ref();
                 let outcome = app.and_then(|a| if hook == Hook::PostStart { a.post_start() } else { a.pre_stop() });
                 let (took, failed) = outcome.map_or((0, false), |o| (ns(o.duration), o.exit != 0));
                 let (took, failed) = if took > timeout_ns { (timeout_ns, false) } else { (took, failed) };
                 self.queue.push(now + took, Ev::HookDone(p, container as u16, instance, hook, failed));
             }
             Effect::StopContainer { container, instance, grace_ns } => {
-                let c = &mut self.pods[p as usize].containers[container];
+                let c = self.container_mut(p, container);
                 if c.instance != instance {
                     return;
                 }
@@ -691,20 +716,21 @@ impl Simulation {
                     started_at: 0,
                     result: None,
                     view: self.pods[p as usize].kubelet.worker_view(ci),
+                    global_container: self.pods[p as usize].first_container + ci as u32,
+                    ip,
                     counts: WorkerCounts::default(),
                 });
                 self.pods[p as usize].workers.push(w);
                 self.queue.push(now + jitter, Ev::Tick(w, 0));
             }
         }
-        let _ = ip;
     }
 
     fn pull(&mut self, p: u32, container: usize, image: &str) {
         let now = self.now;
-        let pod = &mut self.pods[p as usize];
+        let pod = &self.pods[p as usize];
         let node = &mut self.nodes[pod.node as usize];
-        let c = &mut pod.containers[container];
+        let c = &mut self.containers[(pod.first_container as usize) + container];
         let attempt = c.pulls;
         c.pulls += 1;
         // The node's image puller is serial (serializeImagePulls: true): a pull waits for
@@ -734,18 +760,19 @@ impl Simulation {
 
     fn start_container(&mut self, p: u32, container: usize, instance: u32) {
         let now = self.now;
-        let c = &mut self.pods[p as usize].containers[container];
+        let c = self.container_mut(p, container);
         let app = c.behaviour.instance(c.seed, instance.saturating_sub(1));
         c.started_at = now;
         c.instance = instance;
-        if let Some((after, code)) = app.exit() {
+        let exit = app.exit();
+        c.app = Some(app);
+        if let Some((after, code)) = exit {
             self.queue.push(now + ns(after), Ev::Exit(p, container as u16, instance, code));
         }
-        c.app = Some(app);
     }
 
     fn exit(&mut self, p: u32, c: u16, instance: u32, code: i32) {
-        let sc = &mut self.pods[p as usize].containers[c as usize];
+        let sc = self.container_mut(p, c as usize);
         if sc.instance != instance || sc.app.is_none() {
             return;
         }
@@ -808,12 +835,11 @@ impl Simulation {
     fn run_probe(&mut self, w32: u32) {
         let w = w32 as usize;
         let now = self.now;
-        let (p, c) = (self.workers[w].pod as usize, self.workers[w].container as usize);
-        let pod = &mut self.pods[p];
-        let sc = &mut pod.containers[c];
+        let wk = &self.workers[w];
+        let sc = &mut self.containers[wk.global_container as usize];
         let running = sc.app.as_mut().map(|a| (a, Duration::from_nanos(now.saturating_sub(sc.started_at))));
         let mut target = Target {
-            ip: pod.inst.ip,
+            ip: wk.ip,
             running,
             declared: &sc.declared,
             timeout_ns: self.workers[w].timeout_ns,
@@ -937,13 +963,13 @@ impl Simulation {
             }
             ActionKind::SetBehaviour { pod, container, behaviour } => {
                 let now = self.now;
-                for sp in &mut self.pods {
+                for sp in &self.pods {
                     if !pod.matches(&sp.inst.name) {
                         continue;
                     }
                     for (ci, c) in sp.inst.template.spec.containers.iter().enumerate() {
                         if container.matches(&c.name) {
-                            let sc = &mut sp.containers[ci];
+                            let sc = &mut self.containers[sp.first_container as usize + ci];
                             sc.behaviour = behaviour.clone();
                             if sc.app.is_some() {
                                 let since = Duration::from_nanos(now.saturating_sub(sc.started_at));
