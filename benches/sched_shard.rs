@@ -22,11 +22,7 @@ fn fleet(pods: u32) -> Fleet {
     let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: x\n    livenessProbe:\n      tcpSocket: {port: 80}\n      periodSeconds: 10\n";
     let loaded = probebench::spec::load_str("bench.yaml", text).expect("valid pod");
     Fleet::build(
-        &[GroupInput {
-            pod: loaded.pods[0].clone(),
-            replicas: pods,
-            probe_as: Some(MechanismKind::Noop),
-        }],
+        &[GroupInput { pod: loaded.pods[0].clone(), replicas: pods, probe_as: Some(MechanismKind::Noop) }],
         &Capabilities::NOOP_ONLY,
     )
 }

@@ -54,39 +54,37 @@ pub fn uid(rng: &mut Pcg64Mcg) -> String {
     let b = (a & !(0xF << 76)) | (0x4 << 76);
     let b = (b & !(0x3 << 62)) | (0x2 << 62);
     let h = format!("{b:032x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
 }
 
-/// The names a workload's controller gives its pods.
-fn pod_names(pod: &spec::Pod, rng: &mut Pcg64Mcg) -> Vec<String> {
+/// The names a workload's controller gives its pods. Generated names that collide are drawn
+/// again, as the API server's generateName conflict makes the controller retry.
+fn pod_names(pod: &spec::Pod, rng: &mut Pcg64Mcg, taken: &std::collections::HashSet<(String, String)>) -> Vec<String> {
     let base = &pod.name;
     let n = pod.source.replicas as usize;
+    let ns = &pod.namespace;
+    let mut names: Vec<String> = Vec::with_capacity(n);
     match pod.source.kind.as_str() {
-        "Pod" => vec![base.clone()],
-        // Deployment → ReplicaSet `<name>-<pod-template-hash>` → pods `<rs>-<5>`.
-        "Deployment" => {
-            let hash = safe_string(rng, 10);
-            (0..n)
-                .map(|_| format!("{base}-{hash}-{}", safe_string(rng, 5)))
-                .collect()
+        "Pod" => names.push(base.clone()),
+        "StatefulSet" => names.extend((0..n).map(|i| format!("{base}-{i}"))),
+        kind => {
+            // Deployment → ReplicaSet `<name>-<pod-template-hash>`; CronJob → Job
+            // `<name>-<scheduled minute>`; then pods `<owner>-<5 characters>`.
+            let prefix = match kind {
+                "Deployment" => format!("{base}-{}", safe_string(rng, 10)),
+                "CronJob" => format!("{base}-{}", rng.random_range(29_000_000..29_999_999u32)),
+                _ => base.clone(),
+            };
+            let mut seen = std::collections::HashSet::with_capacity(n);
+            while names.len() < n {
+                let name = format!("{prefix}-{}", safe_string(rng, 5));
+                if !taken.contains(&(ns.clone(), name.clone())) && seen.insert(name.clone()) {
+                    names.push(name);
+                }
+            }
         }
-        "StatefulSet" => (0..n).map(|i| format!("{base}-{i}")).collect(),
-        // CronJob → Job `<name>-<scheduled minute>` → pods `<job>-<5>`.
-        "CronJob" => {
-            let minute: u32 = rng.random_range(29_000_000..29_999_999);
-            (0..n)
-                .map(|_| format!("{base}-{minute}-{}", safe_string(rng, 5)))
-                .collect()
-        }
-        _ => (0..n).map(|_| format!("{base}-{}", safe_string(rng, 5))).collect(),
     }
+    names
 }
 
 /// Expand every loaded pod into its replicas, in file order.
@@ -100,7 +98,7 @@ pub fn expand(pods: &[spec::Pod], seed: u64) -> Result<Vec<PodInstance>, FleetEr
     let mut seen = std::collections::HashSet::new();
     for pod in pods {
         let template = Arc::new(pod.clone());
-        for name in pod_names(pod, &mut rng) {
+        for name in pod_names(pod, &mut rng, &seen) {
             if !seen.insert((pod.namespace.clone(), name.clone())) {
                 return Err(FleetError::Duplicate(name, pod.namespace.clone()));
             }
@@ -167,9 +165,6 @@ mod tests {
     fn duplicate_pod_names_are_refused() {
         let one = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - {name: c, image: x}\n";
         let pods = load(&format!("{one}---\n{one}"));
-        assert_eq!(
-            expand(&pods, 1).unwrap_err(),
-            FleetError::Duplicate("p".into(), "default".into())
-        );
+        assert_eq!(expand(&pods, 1).unwrap_err(), FleetError::Duplicate("p".into(), "default".into()));
     }
 }

@@ -57,9 +57,7 @@ fn main() -> ExitCode {
         Err(e) => {
             let err = anyhow::Error::new(e);
             eprintln!("error: {err:#}");
-            let exit = err
-                .downcast_ref::<CommandError>()
-                .map_or(Exit::Failed, CommandError::exit);
+            let exit = err.downcast_ref::<CommandError>().map_or(Exit::Failed, CommandError::exit);
             ExitCode::from(exit.code())
         }
     }

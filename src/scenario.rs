@@ -185,19 +185,10 @@ const S: u64 = 1_000_000_000;
 /// Load a scenario file, or a plain manifest (its pods then run with the defaults and the
 /// default behaviour: every declared port served, healthy).
 pub fn load_file(path: &str) -> Result<Plan, Vec<ScenarioError>> {
-    let text = spec::yaml::read_text(path).map_err(|e| {
-        vec![ScenarioError {
-            file: path.to_string(),
-            path: String::new(),
-            message: e.to_string(),
-        }]
-    })?;
+    let text = spec::yaml::read_text(path)
+        .map_err(|e| vec![ScenarioError { file: path.to_string(), path: String::new(), message: e.to_string() }])?;
     let base = Path::new(path).parent().map(Path::to_path_buf).unwrap_or_default();
-    if is_scenario(&text) {
-        load_str(path, &text, &base)
-    } else {
-        from_manifest(path)
-    }
+    if is_scenario(&text) { load_str(path, &text, &base) } else { from_manifest(path) }
 }
 
 /// The built-in default scenario.
@@ -217,26 +208,16 @@ fn from_manifest(path: &str) -> Result<Plan, Vec<ScenarioError>> {
     let mut plan = load_str(path, "kind: Scenario\npods: []\n", Path::new("."))?;
     let loaded = spec::load_file(path).map_err(|errs| {
         errs.into_iter()
-            .map(|e| ScenarioError {
-                file: path.to_string(),
-                path: String::new(),
-                message: e.to_string(),
-            })
+            .map(|e| ScenarioError { file: path.to_string(), path: String::new(), message: e.to_string() })
             .collect::<Vec<_>>()
     })?;
-    plan.name = Path::new(path)
-        .file_stem()
-        .map_or("manifest".into(), |s| s.to_string_lossy().into_owned());
+    plan.name = Path::new(path).file_stem().map_or("manifest".into(), |s| s.to_string_lossy().into_owned());
     plan.description = format!("the pods of {path}, default behaviour (every declared port served, healthy)");
     plan.phases[0].pods = loaded
         .pods
         .into_iter()
         .map(|p| PodsPlan {
-            input: GroupInput {
-                replicas: p.source.replicas,
-                pod: p,
-                probe_as: None,
-            },
+            input: GroupInput { replicas: p.source.replicas, pod: p, probe_as: None },
             behaviour: None,
             source: path.to_string(),
         })
@@ -253,11 +234,7 @@ pub fn load_str(file: &str, text: &str, base: &Path) -> Result<Plan, Vec<Scenari
             message: format!("not a valid scenario: {e}"),
         }]
     })?;
-    let mut v = Validator {
-        file: file.to_string(),
-        base: base.to_path_buf(),
-        errors: Vec::new(),
-    };
+    let mut v = Validator { file: file.to_string(), base: base.to_path_buf(), errors: Vec::new() };
     let plan = v.plan(raw);
     if v.errors.is_empty() { Ok(plan) } else { Err(v.errors) }
 }
@@ -270,11 +247,7 @@ struct Validator {
 
 impl Validator {
     fn err(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.errors.push(ScenarioError {
-            file: self.file.clone(),
-            path: path.into(),
-            message: message.into(),
-        });
+        self.errors.push(ScenarioError { file: self.file.clone(), path: path.into(), message: message.into() });
     }
 
     fn duration(&mut self, path: &str, v: Option<&str>, default_ns: u64) -> u64 {
@@ -282,10 +255,7 @@ impl Validator {
         match humantime::parse_duration(s.trim()) {
             Ok(d) => u64::try_from(d.as_nanos()).unwrap_or(u64::MAX),
             Err(e) => {
-                self.err(
-                    path,
-                    format!("Invalid value: {s:?}: {e} (durations read like 500ms, 30s, 10m)"),
-                );
+                self.err(path, format!("Invalid value: {s:?}: {e} (durations read like 500ms, 30s, 10m)"));
                 default_ns
             }
         }
@@ -295,18 +265,12 @@ impl Validator {
         if let Some(k) = raw.kind.as_deref()
             && k != "Scenario"
         {
-            self.err(
-                "kind",
-                format!("Unsupported value: {k:?}: supported values: \"Scenario\""),
-            );
+            self.err("kind", format!("Unsupported value: {k:?}: supported values: \"Scenario\""));
         }
         if let Some(a) = raw.api_version.as_deref()
             && a != "probebench/v1"
         {
-            self.err(
-                "apiVersion",
-                format!("Unsupported value: {a:?}: supported values: \"probebench/v1\""),
-            );
+            self.err("apiVersion", format!("Unsupported value: {a:?}: supported values: \"probebench/v1\""));
         }
         let duration_ns = self.duration("duration", raw.duration.as_deref(), 30 * S);
         if duration_ns == 0 {
@@ -324,20 +288,14 @@ impl Validator {
             None | Some("hires") => SchedulerKind::Hires,
             Some("naive") => SchedulerKind::Naive,
             Some(o) => {
-                self.err(
-                    "scheduler",
-                    format!("Unsupported value: {o:?}: supported values: \"hires\", \"naive\""),
-                );
+                self.err("scheduler", format!("Unsupported value: {o:?}: supported values: \"hires\", \"naive\""));
                 SchedulerKind::Hires
             }
         };
         let timer = match raw.timer.as_deref() {
             None => TimerBackend::default(),
             Some(t) => TimerBackend::parse(t).unwrap_or_else(|| {
-                self.err(
-                    "timer",
-                    format!("Unsupported value: {t:?}: supported values: \"timerfd\", \"park\""),
-                );
+                self.err("timer", format!("Unsupported value: {t:?}: supported values: \"timerfd\", \"park\""));
                 TimerBackend::default()
             }),
         };
@@ -348,10 +306,9 @@ impl Validator {
         for (k, &n) in raw.concurrency.iter().flatten() {
             let path = format!("concurrency.{k}");
             match MechanismKind::parse(k) {
-                Some(MechanismKind::Noop) | None => self.err(
-                    path,
-                    "Unsupported value: supported keys: \"exec\", \"tcp\", \"http\", \"grpc\"",
-                ),
+                Some(MechanismKind::Noop) | None => {
+                    self.err(path, "Unsupported value: supported keys: \"exec\", \"tcp\", \"http\", \"grpc\"")
+                }
                 Some(m) if n == 0 => {
                     let _ = m;
                     self.err(path, "Invalid value: 0: must be at least 1")
@@ -394,13 +351,7 @@ impl Validator {
             }
             (None, pods) => {
                 let pods = self.pods("pods", pods.unwrap_or_default());
-                phases.push(PhasePlan {
-                    name: "main".into(),
-                    duration_ns,
-                    warmup_ns,
-                    initial_phase: None,
-                    pods,
-                });
+                phases.push(PhasePlan { name: "main".into(), duration_ns, warmup_ns, initial_phase: None, pods });
             }
         }
         Plan {
@@ -451,10 +402,7 @@ impl Validator {
                 Some(r) => {
                     self.err(
                         format!("{path}.replicas"),
-                        format!(
-                            "Invalid value: {r}: must be between 1 and {}",
-                            crate::sched::fleet::MAX_PODS
-                        ),
+                        format!("Invalid value: {r}: must be between 1 and {}", crate::sched::fleet::MAX_PODS),
                     );
                     None
                 }
@@ -500,11 +448,7 @@ impl Validator {
             let source = p.manifest.clone().unwrap_or_else(|| format!("{path}.template"));
             for pod in pods {
                 out.push(PodsPlan {
-                    input: GroupInput {
-                        replicas: replicas.unwrap_or(pod.source.replicas).max(1),
-                        pod,
-                        probe_as,
-                    },
+                    input: GroupInput { replicas: replicas.unwrap_or(pod.source.replicas).max(1), pod, probe_as },
                     behaviour: p.behaviour.clone(),
                     source: source.clone(),
                 });
@@ -516,10 +460,7 @@ impl Validator {
     /// An inline pod template, validated as the API server would a Pod.
     fn template(&mut self, path: &str, name: Option<&str>, i: usize, t: &Value) -> Option<spec::Pod> {
         let Value::Mapping(m) = t else {
-            self.err(
-                format!("{path}.template"),
-                "Invalid value: must be a pod template (metadata, spec)",
-            );
+            self.err(format!("{path}.template"), "Invalid value: must be a pod template (metadata, spec)");
             return None;
         };
         let mut doc = Mapping::new();
@@ -530,10 +471,7 @@ impl Validator {
             _ => Mapping::new(),
         };
         if !meta.contains_key("name") {
-            meta.insert(
-                "name".into(),
-                name.map_or_else(|| format!("pods-{i}"), str::to_string).into(),
-            );
+            meta.insert("name".into(), name.map_or_else(|| format!("pods-{i}"), str::to_string).into());
         }
         doc.insert("metadata".into(), Value::Mapping(meta));
         for (k, v) in m {
@@ -561,11 +499,7 @@ impl Validator {
 impl Plan {
     /// Total pods across phases (the largest phase, since phases run one after another).
     pub fn max_pods(&self) -> u64 {
-        self.phases
-            .iter()
-            .map(|p| p.pods.iter().map(|g| u64::from(g.input.replicas)).sum::<u64>())
-            .max()
-            .unwrap_or(0)
+        self.phases.iter().map(|p| p.pods.iter().map(|g| u64::from(g.input.replicas)).sum::<u64>()).max().unwrap_or(0)
     }
 
     /// The scenario as resolved (after defaults and command-line overrides), for metadata.
@@ -632,10 +566,7 @@ mod tests {
             .pods
             .iter()
             .flat_map(|g| g.input.pod.spec.containers.iter())
-            .flat_map(|c| {
-                c.probes()
-                    .filter_map(|(_, p)| p.handler.action().map(MechanismKind::of))
-            })
+            .flat_map(|c| c.probes().filter_map(|(_, p)| p.handler.action().map(MechanismKind::of)))
             .collect();
         assert_eq!(kinds.len(), 4, "exec, tcp, http and grpc: {kinds:?}");
     }

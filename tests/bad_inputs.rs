@@ -85,8 +85,5 @@ fn stdin_over_the_size_limit_is_refused() {
     let out = child.wait_with_output().unwrap();
     writer.join().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "<stdin>: file is larger than the 16 MiB limit\n"
-    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "<stdin>: file is larger than the 16 MiB limit\n");
 }

@@ -35,18 +35,11 @@ fn validate_accepts_the_walkthrough_pods() {
 
 #[test]
 fn validate_exits_2_if_any_file_is_invalid_and_reports_each() {
-    let o = probebench(&[
-        "validate",
-        "targets/pods/myweb-startup.yaml",
-        "tests/bad-inputs/port-zero.yaml",
-    ]);
+    let o = probebench(&["validate", "targets/pods/myweb-startup.yaml", "tests/bad-inputs/port-zero.yaml"]);
     assert_eq!(o.status.code(), Some(2));
     let out = stdout(&o);
     assert!(out.starts_with("targets/pods/myweb-startup.yaml: OK"), "{out}");
-    assert!(
-        out.contains("tests/bad-inputs/port-zero.yaml: The Pod \"web\" is invalid:"),
-        "{out}"
-    );
+    assert!(out.contains("tests/bad-inputs/port-zero.yaml: The Pod \"web\" is invalid:"), "{out}");
 }
 
 #[test]
@@ -57,11 +50,8 @@ fn validate_reads_stdin_and_prints_json() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let manifest = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/targets/pods/myweb-startup-error.yaml"
-    ))
-    .unwrap();
+    let manifest =
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/targets/pods/myweb-startup-error.yaml")).unwrap();
     child.stdin.take().unwrap().write_all(&manifest).unwrap();
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(0));
@@ -82,37 +72,12 @@ fn show_prints_the_defaulted_probes() {
     let startup: Vec<&str> = lines[1].split_whitespace().collect();
     assert_eq!(
         startup,
-        [
-            "myweb-startup",
-            "1",
-            "myweb",
-            "startup",
-            "exec",
-            "[\"ls",
-            "/tmp/abc\"]",
-            "10s",
-            "1s",
-            "1",
-            "3",
-            "0s"
-        ]
+        ["myweb-startup", "1", "myweb", "startup", "exec", "[\"ls", "/tmp/abc\"]", "10s", "1s", "1", "3", "0s"]
     );
     let liveness: Vec<&str> = lines[2].split_whitespace().collect();
     assert_eq!(
         liveness,
-        [
-            "myweb-startup",
-            "1",
-            "myweb",
-            "liveness",
-            "httpGet",
-            "http://<pod-ip>:80/",
-            "10s",
-            "1s",
-            "1",
-            "3",
-            "0s"
-        ]
+        ["myweb-startup", "1", "myweb", "liveness", "httpGet", "http://<pod-ip>:80/", "10s", "1s", "1", "3", "0s"]
     );
 }
 

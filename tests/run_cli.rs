@@ -39,12 +39,7 @@ fn json_summary_matches_the_schema_and_the_results_directory_is_complete() {
         .args(["--output", "json"])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
     assert_eq!(v["schema"], "probebench.summary/v1");
     for key in [
@@ -68,13 +63,7 @@ fn json_summary_matches_the_schema_and_the_results_directory_is_complete() {
     assert_eq!(series.len(), 2, "liveness and readiness series");
     for s in series {
         assert_eq!(s["mechanism"], "noop");
-        for k in [
-            "dispatch_lag",
-            "overrun_delay",
-            "start_lag",
-            "latency",
-            "corrected_latency",
-        ] {
+        for k in ["dispatch_lag", "overrun_delay", "start_lag", "latency", "corrected_latency"] {
             for f in ["count", "p50_us", "p90_us", "p99_us", "p99_9_us", "max_us", "mean_us"] {
                 assert!(s[k][f].is_number(), "{k}.{f} missing");
             }
@@ -88,19 +77,8 @@ fn json_summary_matches_the_schema_and_the_results_directory_is_complete() {
         assert_eq!(s["dispatch_lag"]["count"].as_u64().unwrap(), probes);
     }
     let total = phase["total"]["counters"]["probes"].as_u64().unwrap();
-    assert_eq!(
-        total,
-        series
-            .iter()
-            .map(|s| s["counters"]["probes"].as_u64().unwrap())
-            .sum::<u64>()
-    );
-    for k in [
-        "cpu_us_per_probe",
-        "rss_bytes_per_worker",
-        "state_bytes_per_worker",
-        "cpu_cores",
-    ] {
+    assert_eq!(total, series.iter().map(|s| s["counters"]["probes"].as_u64().unwrap()).sum::<u64>());
+    for k in ["cpu_us_per_probe", "rss_bytes_per_worker", "state_bytes_per_worker", "cpu_cores"] {
         assert!(phase["overhead"][k].is_number(), "overhead.{k}");
     }
     assert!(phase["overhead"]["state_bytes_per_worker"].as_f64().unwrap() > 0.0);
@@ -112,16 +90,7 @@ fn json_summary_matches_the_schema_and_the_results_directory_is_complete() {
     assert_eq!(on_disk, v);
     let meta: serde_json::Value =
         serde_json::from_slice(&std::fs::read(run_dir.join("metadata.json")).unwrap()).unwrap();
-    for key in [
-        "commit",
-        "cpu_model",
-        "kernel",
-        "cores",
-        "timer_backend",
-        "allocator",
-        "noise",
-        "scenario",
-    ] {
+    for key in ["commit", "cpu_model", "kernel", "cores", "timer_backend", "allocator", "noise", "scenario"] {
         assert!(meta.get(key).is_some(), "metadata lacks {key}");
     }
     assert!(run_dir.join("events.jsonl").exists());
@@ -129,23 +98,11 @@ fn json_summary_matches_the_schema_and_the_results_directory_is_complete() {
     assert!(hlog.contains("Tag=noop.liveness.dispatch_lag,"), "{hlog:.300}");
     let hgrm = std::fs::read_to_string(run_dir.join("noop.liveness.dispatch_lag.hgrm")).unwrap();
     assert!(hgrm.starts_with("       Value     Percentile TotalCount 1/(1-Percentile)"));
-    assert!(
-        !std::fs::read_dir(&run_dir)
-            .unwrap()
-            .any(|e| e.unwrap().file_name().to_string_lossy().ends_with(".tmp"))
-    );
+    assert!(!std::fs::read_dir(&run_dir).unwrap().any(|e| e.unwrap().file_name().to_string_lossy().ends_with(".tmp")));
 
     // A second run never reuses the directory.
     let again = bin()
-        .args([
-            "run",
-            scenario.to_str().unwrap(),
-            "--for",
-            "1s",
-            "--warmup",
-            "0s",
-            "--out",
-        ])
+        .args(["run", scenario.to_str().unwrap(), "--for", "1s", "--warmup", "0s", "--out"])
         .arg(dir.join("results"))
         .args(["--output", "json"])
         .output()
@@ -160,15 +117,7 @@ fn text_summary_has_a_row_per_mechanism_and_probe_type() {
     let dir = temp_dir("text");
     let scenario = write_scenario(&dir, 50, 1);
     let out = bin()
-        .args([
-            "run",
-            scenario.to_str().unwrap(),
-            "--for",
-            "1s",
-            "--warmup",
-            "0s",
-            "--no-results",
-        ])
+        .args(["run", scenario.to_str().unwrap(), "--for", "1s", "--warmup", "0s", "--no-results"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
@@ -195,10 +144,7 @@ fn refuses_to_start_when_file_descriptors_are_short() {
     .unwrap();
     let out = Command::new("sh")
         .arg("-c")
-        .arg(format!(
-            "ulimit -Sn 128 && ulimit -Hn 128 && exec \"$0\" run {} --no-results",
-            p.display()
-        ))
+        .arg(format!("ulimit -Sn 128 && ulimit -Hn 128 && exec \"$0\" run {} --no-results", p.display()))
         .arg(env!("CARGO_BIN_EXE_probebench"))
         .output()
         .unwrap();
@@ -217,10 +163,7 @@ fn invalid_scenarios_exit_2_with_field_paths() {
     let dir = temp_dir("invalid");
     let p = dir.join("bad.yaml");
     std::fs::write(&p, "kind: Scenario\nduration: soon\nscheduler: fast\npods: []\n").unwrap();
-    let out = bin()
-        .args(["run", p.to_str().unwrap(), "--no-results"])
-        .output()
-        .unwrap();
+    let out = bin().args(["run", p.to_str().unwrap(), "--no-results"]).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("duration: Invalid value"), "{err}");
@@ -233,15 +176,7 @@ fn the_naive_scheduler_runs_the_same_plan_with_the_same_bookkeeping() {
     let dir = temp_dir("naive");
     let scenario = write_scenario(&dir, 100, 1);
     let out = bin()
-        .args([
-            "run",
-            scenario.to_str().unwrap(),
-            "--scheduler",
-            "naive",
-            "--no-results",
-            "-o",
-            "json",
-        ])
+        .args(["run", scenario.to_str().unwrap(), "--scheduler", "naive", "--no-results", "-o", "json"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
@@ -251,11 +186,7 @@ fn the_naive_scheduler_runs_the_same_plan_with_the_same_bookkeeping() {
     let probes = p["total"]["counters"]["probes"].as_u64().unwrap();
     assert!((100..=800).contains(&probes), "probes {probes}");
     assert_eq!(p["total"]["dispatch_lag"]["count"].as_u64().unwrap(), probes);
-    assert!(
-        p["overhead"]["cpu_us_per_probe_by_thread_kind"]["naive_task_per_worker"].is_number(),
-        "{}",
-        p["overhead"]
-    );
+    assert!(p["overhead"]["cpu_us_per_probe_by_thread_kind"]["naive_task_per_worker"].is_number(), "{}", p["overhead"]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -270,10 +201,7 @@ fn startup_probes_gate_liveness_in_the_real_engine() {
         "kind: Scenario\nname: s\nduration: 2s\nwarmup: 1s\ncalibration: 0s\ninitialPhase: none\npods:\n- name: p\n  replicas: 20\n  probeAs: noop\n  template:\n    spec:\n      containers:\n      - name: c\n        image: x\n        startupProbe: {tcpSocket: {port: 80}, periodSeconds: 1}\n        livenessProbe: {tcpSocket: {port: 80}, periodSeconds: 1}\n",
     )
     .unwrap();
-    let out = bin()
-        .args(["run", p.to_str().unwrap(), "--no-results", "-o", "json"])
-        .output()
-        .unwrap();
+    let out = bin().args(["run", p.to_str().unwrap(), "--no-results", "-o", "json"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let series = v["phases"][0]["series"].as_array().unwrap();

@@ -44,10 +44,7 @@ fn omitted_and_zero_fields_get_the_defaults() {
     ] {
         let p = loads(&pod(body));
         let probe = p.spec.containers[0].liveness_probe.as_ref().unwrap();
-        assert_eq!(
-            (probe.initial_delay_seconds, probe.timeout_seconds, probe.period_seconds),
-            (0, 1, 10)
-        );
+        assert_eq!((probe.initial_delay_seconds, probe.timeout_seconds, probe.period_seconds), (0, 1, 10));
         assert_eq!((probe.success_threshold, probe.failure_threshold), (1, 3));
         let h = probe.handler.http_get.as_ref().unwrap();
         assert_eq!((h.path.as_str(), h.scheme.as_str()), ("/", "HTTP"));
@@ -65,12 +62,7 @@ fn image_pull_policy_defaults_follow_the_tag() {
 
 #[test]
 fn negative_fields_must_be_non_negative() {
-    for field in [
-        "initialDelaySeconds",
-        "timeoutSeconds",
-        "periodSeconds",
-        "failureThreshold",
-    ] {
+    for field in ["initialDelaySeconds", "timeoutSeconds", "periodSeconds", "failureThreshold"] {
         let y = pod(&format!("readinessProbe:\n  tcpSocket:\n    port: 80\n  {field}: -1\n"));
         assert_eq!(
             errors(&y),
@@ -84,26 +76,12 @@ fn negative_fields_must_be_non_negative() {
 #[test]
 fn liveness_and_startup_success_threshold_must_be_1() {
     for probe in ["livenessProbe", "startupProbe"] {
-        let y = pod(&format!(
-            "{probe}:\n  tcpSocket:\n    port: 80\n  successThreshold: 2\n"
-        ));
-        assert_eq!(
-            errors(&y),
-            [format!(
-                "spec.containers[0].{probe}.successThreshold: Invalid value: 2: must be 1"
-            )]
-        );
+        let y = pod(&format!("{probe}:\n  tcpSocket:\n    port: 80\n  successThreshold: 2\n"));
+        assert_eq!(errors(&y), [format!("spec.containers[0].{probe}.successThreshold: Invalid value: 2: must be 1")]);
     }
     // Readiness may require several successes.
     let y = pod("readinessProbe:\n  tcpSocket:\n    port: 80\n  successThreshold: 2\n");
-    assert_eq!(
-        loads(&y).spec.containers[0]
-            .readiness_probe
-            .as_ref()
-            .unwrap()
-            .success_threshold,
-        2
-    );
+    assert_eq!(loads(&y).spec.containers[0].readiness_probe.as_ref().unwrap().success_threshold, 2);
 }
 
 #[test]
@@ -121,14 +99,7 @@ fn a_negative_liveness_success_threshold_gets_both_errors() {
 #[test]
 fn timeout_longer_than_period_is_accepted() {
     let y = pod("livenessProbe:\n  tcpSocket:\n    port: 80\n  timeoutSeconds: 30\n  periodSeconds: 5\n");
-    assert_eq!(
-        loads(&y).spec.containers[0]
-            .liveness_probe
-            .as_ref()
-            .unwrap()
-            .timeout_seconds,
-        30
-    );
+    assert_eq!(loads(&y).spec.containers[0].liveness_probe.as_ref().unwrap().timeout_seconds, 30);
 }
 
 #[test]
@@ -149,14 +120,7 @@ fn probe_level_grace_period_rules() {
     let y = pod("readinessProbe:\n  tcpSocket:\n    port: 80\n  terminationGracePeriodSeconds: 0\n");
     assert_eq!(errors(&y).len(), 2);
     let y = pod("startupProbe:\n  tcpSocket:\n    port: 80\n  terminationGracePeriodSeconds: 5\n");
-    assert_eq!(
-        loads(&y).spec.containers[0]
-            .startup_probe
-            .as_ref()
-            .unwrap()
-            .termination_grace_period_seconds,
-        Some(5)
-    );
+    assert_eq!(loads(&y).spec.containers[0].startup_probe.as_ref().unwrap().termination_grace_period_seconds, Some(5));
 }
 
 #[test]
@@ -171,10 +135,7 @@ fn exactly_one_handler() {
         ]
     );
     let y = pod("livenessProbe:\n  periodSeconds: 5\n");
-    assert_eq!(
-        errors(&y),
-        ["spec.containers[0].livenessProbe: Required value: must specify a handler type"]
-    );
+    assert_eq!(errors(&y), ["spec.containers[0].livenessProbe: Required value: must specify a handler type"]);
 }
 
 #[test]
@@ -253,15 +214,7 @@ fn port_names_follow_iana_svc_name() {
         let y = pod(&format!("livenessProbe:\n  tcpSocket:\n    port: \"{name}\"\n"));
         if want.is_empty() {
             let p = loads(&y);
-            let port = &p.spec.containers[0]
-                .liveness_probe
-                .as_ref()
-                .unwrap()
-                .handler
-                .tcp_socket
-                .as_ref()
-                .unwrap()
-                .port;
+            let port = &p.spec.containers[0].liveness_probe.as_ref().unwrap().handler.tcp_socket.as_ref().unwrap().port;
             assert_eq!(port, &IntOrString::String(name.to_string()));
         } else {
             let expected: Vec<String> = want
@@ -286,10 +239,7 @@ fn container_ports() {
         ]
     );
     let y = pod("ports:\n- name: http\n");
-    assert_eq!(
-        errors(&y),
-        ["spec.containers[0].ports[0].containerPort: Required value"]
-    );
+    assert_eq!(errors(&y), ["spec.containers[0].ports[0].containerPort: Required value"]);
 }
 
 #[test]
@@ -311,10 +261,7 @@ fn container_names() {
         ]
     );
     let y = pod("").replace("name: c", "name: my.app");
-    assert_eq!(
-        errors(&y),
-        [r#"spec.containers[0].name: Invalid value: "my.app": must not contain dots"#]
-    );
+    assert_eq!(errors(&y), [r#"spec.containers[0].name: Invalid value: "my.app": must not contain dots"#]);
     let y = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - {name: a, image: x}\n  - {name: a, image: y}\n";
     assert_eq!(errors(y), [r#"spec.containers[1].name: Duplicate value: "a""#]);
     let y = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - {name: a}\n";
@@ -355,10 +302,7 @@ fn init_containers_and_sidecars() {
         ]
     );
     let y = pod("restartPolicy: Always\n");
-    assert_eq!(
-        errors(&y),
-        ["spec.containers[0].restartPolicy: Forbidden: may not be set for non-init containers"]
-    );
+    assert_eq!(errors(&y), ["spec.containers[0].restartPolicy: Forbidden: may not be set for non-init containers"]);
 }
 
 #[test]
@@ -396,27 +340,9 @@ fn workload_templates_must_restart_and_jobs_must_not() {
 fn every_workload_kind_loads_with_its_replicas() {
     let template = "  template:\n    metadata: {labels: {app: a}}\n    spec:\n      RP\n      containers:\n      - name: c\n        image: x:1\n        readinessProbe: {tcpSocket: {port: 80}}\n";
     for (kind, api, extra, replicas, rp) in [
-        (
-            "Deployment",
-            "apps/v1",
-            "  replicas: 4\n  selector: {matchLabels: {app: a}}\n",
-            4,
-            "",
-        ),
-        (
-            "StatefulSet",
-            "apps/v1",
-            "  replicas: 3\n  serviceName: s\n  selector: {matchLabels: {app: a}}\n",
-            3,
-            "",
-        ),
-        (
-            "ReplicaSet",
-            "apps/v1",
-            "  replicas: 2\n  selector: {matchLabels: {app: a}}\n",
-            2,
-            "",
-        ),
+        ("Deployment", "apps/v1", "  replicas: 4\n  selector: {matchLabels: {app: a}}\n", 4, ""),
+        ("StatefulSet", "apps/v1", "  replicas: 3\n  serviceName: s\n  selector: {matchLabels: {app: a}}\n", 3, ""),
+        ("ReplicaSet", "apps/v1", "  replicas: 2\n  selector: {matchLabels: {app: a}}\n", 2, ""),
         ("DaemonSet", "apps/v1", "  selector: {matchLabels: {app: a}}\n", 1, ""),
         ("Job", "batch/v1", "  parallelism: 5\n", 5, "restartPolicy: Never"),
     ] {
@@ -445,23 +371,11 @@ fn pod_names_are_dns_subdomains() {
 #[test]
 fn the_walkthrough_pods_are_valid() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/targets/pods");
-    for f in [
-        "myweb-startup-error.yaml",
-        "myweb-liveness-err.yaml",
-        "myweb-startup.yaml",
-    ] {
+    for f in ["myweb-startup-error.yaml", "myweb-liveness-err.yaml", "myweb-startup.yaml"] {
         let l = spec::load_file(&format!("{dir}/{f}")).unwrap_or_else(|e| panic!("{f}: {e:?}"));
         let c = &l.pods[0].spec.containers[0];
         for (_, p) in c.probes() {
-            assert_eq!(
-                (
-                    p.period_seconds,
-                    p.timeout_seconds,
-                    p.success_threshold,
-                    p.failure_threshold
-                ),
-                (10, 1, 1, 3)
-            );
+            assert_eq!((p.period_seconds, p.timeout_seconds, p.success_threshold, p.failure_threshold), (10, 1, 1, 3));
         }
     }
 }

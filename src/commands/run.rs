@@ -33,9 +33,7 @@ use crate::spec::IntOrString;
 /// sample targets run in their own process, started by re-running this executable.
 fn targets_command_available() -> bool {
     use clap::CommandFactory;
-    crate::cli::Cli::command()
-        .find_subcommand("targets")
-        .is_some_and(|t| t.find_subcommand("serve").is_some())
+    crate::cli::Cli::command().find_subcommand("targets").is_some_and(|t| t.find_subcommand("serve").is_some())
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -177,10 +175,7 @@ pub fn estimate_needs(fleets: &[Fleet], bounds: &[u32; MechanismKind::COUNT]) ->
                     .filter(|&&t| {
                         let t = &f.templates[t as usize];
                         t.kind.uses_sockets()
-                            && t.probe
-                                .handler
-                                .action()
-                                .is_some_and(crate::sched::mechanism::needs_targets)
+                            && t.probe.handler.action().is_some_and(crate::sched::mechanism::needs_targets)
                     })
                     .count() as u64;
                 listeners += u64::from(g.replicas) * to_pods;
@@ -188,16 +183,10 @@ pub fn estimate_needs(fleets: &[Fleet], bounds: &[u32; MechanismKind::COUNT]) ->
             busiest = busiest.max(per_pod_rate);
         }
         let in_flight = |k: MechanismKind| u64::from(bounds[k.index()]).min(workers[k.index()]);
-        let sockets: u64 = [MechanismKind::Tcp, MechanismKind::Http, MechanismKind::Grpc]
-            .into_iter()
-            .map(in_flight)
-            .sum();
+        let sockets: u64 =
+            [MechanismKind::Tcp, MechanismKind::Http, MechanismKind::Grpc].into_iter().map(in_flight).sum();
         let prober = BASE_FDS + sockets + 3 * in_flight(MechanismKind::Exec);
-        let targets = if listeners > 0 {
-            BASE_FDS + listeners + sockets
-        } else {
-            0
-        };
+        let targets = if listeners > 0 { BASE_FDS + listeners + sockets } else { 0 };
         needs.prober_fds = needs.prober_fds.max(prober);
         needs.targets_fds = needs.targets_fds.max(targets);
         let rate = busiest.ceil() as u64;
@@ -332,12 +321,7 @@ fn probebench_pod_ip(i: u32) -> Result<std::net::Ipv4Addr, ()> {
     if i >= crate::sched::fleet::MAX_PODS {
         return Err(());
     }
-    Ok(std::net::Ipv4Addr::new(
-        127,
-        (1 + i / 65536) as u8,
-        ((i / 256) % 256) as u8,
-        (i % 256) as u8,
-    ))
+    Ok(std::net::Ipv4Addr::new(127, (1 + i / 65536) as u8, ((i / 256) % 256) as u8, (i % 256) as u8))
 }
 
 fn events_jsonl(phase: &str, fleet: &Fleet, out: &PhaseOutput) -> String {
@@ -349,26 +333,19 @@ fn events_jsonl(phase: &str, fleet: &Fleet, out: &PhaseOutput) -> String {
         let (ty, reason, message) = match e.kind {
             EventKind::Failed => ("Warning", "Unhealthy", format!("{word} probe failed: {output}")),
             EventKind::Warning => ("Warning", "ProbeWarning", format!("{word} probe warning: {output}")),
-            EventKind::Errored => (
-                "Warning",
-                "Unhealthy",
-                format!("{word} probe errored and resulted in unknown state: {output}"),
-            ),
+            EventKind::Errored => {
+                ("Warning", "Unhealthy", format!("{word} probe errored and resulted in unknown state: {output}"))
+            }
             EventKind::Published(r) => (
                 "Normal",
                 "ProbeResultChanged",
                 format!(
                     "{word} result is now {}",
-                    serde_json::to_value(r)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .unwrap_or_default()
+                    serde_json::to_value(r).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
                 ),
             ),
         };
-        let pod = fleet
-            .group_of(e.pod)
-            .map_or_else(|| e.pod.to_string(), |g| g.pod_name(e.pod));
+        let pod = fleet.group_of(e.pod).map_or_else(|| e.pod.to_string(), |g| g.pod_name(e.pod));
         let line = serde_json::json!({
             "phase": phase,
             "t_s": e.t_ns.saturating_sub(out.window.start_ns) as f64 / 1e9,
@@ -388,9 +365,7 @@ fn events_jsonl(phase: &str, fleet: &Fleet, out: &PhaseOutput) -> String {
 
 fn read_first_line(path: &str, prefix: &str) -> Option<String> {
     std::fs::read_to_string(path).ok().and_then(|t| {
-        t.lines()
-            .find(|l| l.starts_with(prefix))
-            .and_then(|l| l.split_once(':').map(|(_, v)| v.trim().to_string()))
+        t.lines().find(|l| l.starts_with(prefix)).and_then(|l| l.split_once(':').map(|(_, v)| v.trim().to_string()))
     })
 }
 
@@ -466,11 +441,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CommandResult {
     let run_dir = if args.no_results {
         None
     } else {
-        Some(results_dir::create_run_dir(
-            &plan.outputs.dir,
-            &plan.name,
-            started_unix,
-        )?)
+        Some(results_dir::create_run_dir(&plan.outputs.dir, &plan.name, started_unix)?)
     };
     let progress = Progress::new(std::io::stderr().is_terminal());
     let mut notes = Vec::new();
@@ -485,10 +456,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CommandResult {
         let cfg = engine_config(&plan, phase, fleet.rate_by_kind().iter().sum(), real);
         let to_pods = fleet.templates.iter().any(|t| {
             t.kind != MechanismKind::Noop
-                && t.probe
-                    .handler
-                    .action()
-                    .is_some_and(crate::sched::mechanism::needs_targets)
+                && t.probe.handler.action().is_some_and(crate::sched::mechanism::needs_targets)
         });
         // Targets in their own process, only when a real probe goes to a pod address.
         let targets = if to_pods {
@@ -523,10 +491,8 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CommandResult {
         };
         // The noop floor: the same workers, every probe a noop, before the real run.
         let calibration = if real && plan.calibration_ns > 0 {
-            progress.stage(
-                &format!("{}: calibrating (noop floor)", phase.name),
-                plan.calibration_ns / 1_000_000_000 + 1,
-            );
+            progress
+                .stage(&format!("{}: calibrating (noop floor)", phase.name), plan.calibration_ns / 1_000_000_000 + 1);
             let noop = fleet.as_noop();
             let ccfg = EngineConfig {
                 warmup_ns: 500_000_000,
@@ -593,10 +559,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CommandResult {
         }
         OutputFormat::Text => out.write_all(run_table::render(&summary).as_bytes())?,
     }
-    let held = summary
-        .phases
-        .iter()
-        .all(|p| p.total.dispatch_lag.p99_us <= 1_000_000.0);
+    let held = summary.phases.iter().all(|p| p.total.dispatch_lag.p99_us <= 1_000_000.0);
     Ok(if held { Exit::Ok } else { Exit::ScheduleNotHeld })
 }
 
@@ -639,16 +602,8 @@ fn write_results(
     write_whole(
         dir,
         "metadata.json",
-        serde_json::to_string_pretty(&metadata(plan, summary))
-            .map_err(std::io::Error::other)?
-            .as_bytes(),
+        serde_json::to_string_pretty(&metadata(plan, summary)).map_err(std::io::Error::other)?.as_bytes(),
     )?;
-    write_whole(
-        dir,
-        "summary.json",
-        serde_json::to_string_pretty(summary)
-            .map_err(std::io::Error::other)?
-            .as_bytes(),
-    )?;
+    write_whole(dir, "summary.json", serde_json::to_string_pretty(summary).map_err(std::io::Error::other)?.as_bytes())?;
     Ok(())
 }

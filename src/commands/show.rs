@@ -114,12 +114,7 @@ pub fn run(args: &ShowArgs, out: &mut dyn Write) -> CommandResult {
             let pods: Vec<PodJson<'_>> = loaded
                 .pods
                 .iter()
-                .map(|p| PodJson {
-                    name: &p.name,
-                    namespace: &p.namespace,
-                    source: &p.source,
-                    spec: &p.spec,
-                })
+                .map(|p| PodJson { name: &p.name, namespace: &p.namespace, source: &p.source, spec: &p.spec })
                 .collect();
             serde_json::to_writer_pretty(&mut *out, &pods).map_err(std::io::Error::other)?;
             writeln!(out)?;
@@ -127,12 +122,7 @@ pub fn run(args: &ShowArgs, out: &mut dyn Write) -> CommandResult {
         OutputFormat::Text => {
             let t = table(&loaded.pods);
             if t.is_empty() {
-                writeln!(
-                    out,
-                    "{}: no probes ({} pods)",
-                    spec::yaml::display_name(&args.file),
-                    loaded.pods.len()
-                )?;
+                writeln!(out, "{}: no probes ({} pods)", spec::yaml::display_name(&args.file), loaded.pods.len())?;
             } else {
                 out.write_all(t.render().as_bytes())?;
             }

@@ -58,11 +58,9 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
 fn parse_version(s: &str) -> Result<Version, String> {
     match Version::parse(s) {
         Some(v) if v >= Version::OLDEST && v <= Version::NEWEST => Ok(v),
-        Some(v) => Err(format!(
-            "{v} is outside the versions probebench models ({} … {})",
-            Version::OLDEST,
-            Version::NEWEST
-        )),
+        Some(v) => {
+            Err(format!("{v} is outside the versions probebench models ({} … {})", Version::OLDEST, Version::NEWEST))
+        }
         None => Err("expected MAJOR.MINOR, e.g. 1.35".to_string()),
     }
 }
@@ -99,10 +97,7 @@ pub fn load_behaviours(
             && let Err(e) = probebench_targets::parse_behaviour(text)
         {
             return Err(invalid(e.errors.iter().map(|err| {
-                format!(
-                    "{} {:?}: metadata.annotations[{BEHAVIOUR_ANNOTATION:?}]: {err}",
-                    p.source.kind, p.name
-                )
+                format!("{} {:?}: metadata.annotations[{BEHAVIOUR_ANNOTATION:?}]: {err}", p.source.kind, p.name)
             })));
         }
     }

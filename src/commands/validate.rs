@@ -61,11 +61,7 @@ pub fn report(file: &str) -> FileReport {
 }
 
 fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("{n} {word}")
-    } else {
-        format!("{n} {word}s")
-    }
+    if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") }
 }
 
 pub fn run(args: &ValidateArgs, out: &mut dyn Write) -> CommandResult {
@@ -96,9 +92,5 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write) -> CommandResult {
             }
         }
     }
-    Ok(if reports.iter().all(|r| r.valid) {
-        Exit::Ok
-    } else {
-        Exit::Invalid
-    })
+    Ok(if reports.iter().all(|r| r.valid) { Exit::Ok } else { Exit::Invalid })
 }

@@ -52,10 +52,7 @@ impl BackoffPolicy {
             Some(e) if !self.expired(e, event_ns) => e.window_ns.saturating_mul(2).min(self.max_ns),
             _ => self.initial_ns.min(self.max_ns),
         };
-        *entry = Some(BackoffEntry {
-            window_ns,
-            last_update_ns: now_ns,
-        });
+        *entry = Some(BackoffEntry { window_ns, last_update_ns: now_ns });
     }
 
     /// When the window that started at `event_ns` ends (the v1.35 BackoffError expiry).
@@ -71,11 +68,7 @@ mod tests {
     const S: u64 = 1_000_000_000;
 
     fn crash_loop() -> BackoffPolicy {
-        BackoffPolicy {
-            initial_ns: 10 * S,
-            max_ns: 300 * S,
-            expire_after_ns: 600 * S,
-        }
+        BackoffPolicy { initial_ns: 10 * S, max_ns: 300 * S, expire_after_ns: 600 * S }
     }
 
     #[test]
@@ -99,10 +92,7 @@ mod tests {
         p.next(&mut e, 0, 0);
         p.next(&mut e, S, S);
         assert_eq!(e.unwrap().window_ns, 20 * S);
-        assert!(
-            !p.in_backoff_since(e.as_ref(), 602 * S, 603 * S),
-            "expired entries never hold back"
-        );
+        assert!(!p.in_backoff_since(e.as_ref(), 602 * S, 603 * S), "expired entries never hold back");
         p.next(&mut e, 602 * S, 603 * S);
         assert_eq!(e.unwrap().window_ns, 10 * S);
     }

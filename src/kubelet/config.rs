@@ -88,25 +88,13 @@ impl KubeletConfig {
             }
         };
         // 1.32 replaced the flowcontrol default expiry (2 × max) with a flat 600 s.
-        let expire = if self.version >= (Version { major: 1, minor: 32 }) {
-            600 * SECOND
-        } else {
-            2 * max
-        };
-        BackoffPolicy {
-            initial_ns: initial,
-            max_ns: max,
-            expire_after_ns: expire,
-        }
+        let expire = if self.version >= (Version { major: 1, minor: 32 }) { 600 * SECOND } else { 2 * max };
+        BackoffPolicy { initial_ns: initial, max_ns: max, expire_after_ns: expire }
     }
 
     /// The image-pull back-off: 10 s doubling to MaxImageBackOff 300 s, expiring at 2 × max.
     pub fn image_pull_backoff(&self) -> BackoffPolicy {
-        BackoffPolicy {
-            initial_ns: 10 * SECOND,
-            max_ns: 300 * SECOND,
-            expire_after_ns: 600 * SECOND,
-        }
+        BackoffPolicy { initial_ns: 10 * SECOND, max_ns: 300 * SECOND, expire_after_ns: 600 * SECOND }
     }
 
     /// Since kubernetes#117153 (1.28) the startup worker holds after any publication.
@@ -161,23 +149,14 @@ mod tests {
     fn backoff_profiles() {
         let c = KubeletConfig::default();
         let b = c.crash_loop_backoff();
-        assert_eq!(
-            (b.initial_ns, b.max_ns, b.expire_after_ns),
-            (10 * SECOND, 300 * SECOND, 600 * SECOND)
-        );
+        assert_eq!((b.initial_ns, b.max_ns, b.expire_after_ns), (10 * SECOND, 300 * SECOND, 600 * SECOND));
         let old = KubeletConfig {
             crash_loop: CrashLoopProfile::Reduced,
             ..KubeletConfig::for_version(Version { major: 1, minor: 31 })
         };
         let b = old.crash_loop_backoff();
-        assert_eq!(
-            (b.initial_ns, b.max_ns, b.expire_after_ns),
-            (SECOND, 60 * SECOND, 120 * SECOND)
-        );
-        let capped = KubeletConfig {
-            crash_loop: CrashLoopProfile::MaxRestartPeriod(5 * SECOND),
-            ..c
-        };
+        assert_eq!((b.initial_ns, b.max_ns, b.expire_after_ns), (SECOND, 60 * SECOND, 120 * SECOND));
+        let capped = KubeletConfig { crash_loop: CrashLoopProfile::MaxRestartPeriod(5 * SECOND), ..c };
         assert_eq!(capped.crash_loop_backoff().initial_ns, 5 * SECOND);
     }
 }

@@ -69,11 +69,7 @@ pub fn human(d_ns: u64) -> String {
     let minutes = d_ns / MIN;
     if minutes < 10 {
         let s = seconds % 60;
-        return if s == 0 {
-            format!("{minutes}m")
-        } else {
-            format!("{minutes}m{s}s")
-        };
+        return if s == 0 { format!("{minutes}m") } else { format!("{minutes}m{s}s") };
     }
     if minutes < 60 * 3 {
         return format!("{minutes}m");
@@ -81,33 +77,21 @@ pub fn human(d_ns: u64) -> String {
     let hours = d_ns / H;
     if hours < 8 {
         let m = minutes % 60;
-        return if m == 0 {
-            format!("{hours}h")
-        } else {
-            format!("{hours}h{m}m")
-        };
+        return if m == 0 { format!("{hours}h") } else { format!("{hours}h{m}m") };
     }
     if hours < 48 {
         return format!("{hours}h");
     }
     if hours < 24 * 8 {
         let h = hours % 24;
-        return if h == 0 {
-            format!("{}d", hours / 24)
-        } else {
-            format!("{}d{h}h", hours / 24)
-        };
+        return if h == 0 { format!("{}d", hours / 24) } else { format!("{}d{h}h", hours / 24) };
     }
     if hours < 24 * 365 * 2 {
         return format!("{}d", hours / 24);
     }
     if hours < 24 * 365 * 8 {
         let dy = (hours / 24) % 365;
-        return if dy == 0 {
-            format!("{}y", hours / 24 / 365)
-        } else {
-            format!("{}y{dy}d", hours / 24 / 365)
-        };
+        return if dy == 0 { format!("{}y", hours / 24 / 365) } else { format!("{}y{dy}d", hours / 24 / 365) };
     }
     format!("{}y", hours / 24 / 365)
 }
@@ -131,15 +115,9 @@ mod tests {
 
     #[test]
     fn human_durations_match_the_walkthrough_watch() {
-        for (secs, want) in [
-            (5, "5s"),
-            (68, "68s"),
-            (123, "2m3s"),
-            (212, "3m32s"),
-            (379, "6m19s"),
-            (660, "11m"),
-            (120, "2m"),
-        ] {
+        for (secs, want) in
+            [(5, "5s"), (68, "68s"), (123, "2m3s"), (212, "3m32s"), (379, "6m19s"), (660, "11m"), (120, "2m")]
+        {
             assert_eq!(human(secs * S), want, "{secs}s");
         }
         assert_eq!(human(3 * H + 20 * MIN), "3h20m");

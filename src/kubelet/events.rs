@@ -142,10 +142,7 @@ pub struct EventLog {
 
 impl EventLog {
     pub fn new(options: CorrelatorOptions) -> Self {
-        EventLog {
-            options: Some(options),
-            ..Default::default()
-        }
+        EventLog { options: Some(options), ..Default::default() }
     }
 
     fn opts(&self) -> CorrelatorOptions {
@@ -159,10 +156,10 @@ impl EventLog {
 
         // 1. Aggregation: key = source + object + type + reason; the message is the local key.
         let agg_key = (e.pod, e.kind, e.reason, e.from);
-        let record = self.aggregates.entry(agg_key).or_insert_with(|| AggregateRecord {
-            messages: BTreeSet::new(),
-            last_ns: e.t_ns,
-        });
+        let record = self
+            .aggregates
+            .entry(agg_key)
+            .or_insert_with(|| AggregateRecord { messages: BTreeSet::new(), last_ns: e.t_ns });
         if e.t_ns.saturating_sub(record.last_ns) > opts.aggregate_window_ns {
             record.messages.clear();
         }
@@ -170,10 +167,7 @@ impl EventLog {
         record.last_ns = e.t_ns;
         let (message, dedup_key) = if record.messages.len() < opts.max_similar {
             // The event passes unchanged; its dedup key includes the container and message.
-            let key = format!(
-                "{}|{:?}|{:?}|{}|{}|{}",
-                e.pod, e.container, e.kind, e.reason, e.from, e.message
-            );
+            let key = format!("{}|{:?}|{:?}|{}|{}|{}", e.pod, e.container, e.kind, e.reason, e.from, e.message);
             (e.message.clone(), key)
         } else {
             // Keep the remembered set below the maximum, and send one shared event for the
@@ -200,10 +194,8 @@ impl EventLog {
         } else {
             format!("{}|{}", e.pod, e.from)
         };
-        let bucket = self.buckets.entry(spam_key).or_insert(Bucket {
-            tokens: f64::from(opts.spam_burst),
-            last_ns: e.t_ns,
-        });
+        let bucket =
+            self.buckets.entry(spam_key).or_insert(Bucket { tokens: f64::from(opts.spam_burst), last_ns: e.t_ns });
         let refill = e.t_ns.saturating_sub(bucket.last_ns) as f64 / opts.spam_refill_ns as f64;
         bucket.tokens = (bucket.tokens + refill).min(f64::from(opts.spam_burst));
         bucket.last_ns = e.t_ns;
@@ -240,14 +232,7 @@ impl EventLog {
                 }
             }
         }
-        self.observed.insert(
-            dedup_key,
-            Observation {
-                stored,
-                count,
-                first_ns,
-            },
-        );
+        self.observed.insert(dedup_key, Observation { stored, count, first_ns });
     }
 }
 
@@ -271,15 +256,7 @@ impl EventLog {
                     series: true,
                 });
                 let stored = self.stored.len() - 1;
-                self.series.insert(
-                    key,
-                    Series {
-                        stored,
-                        count: 1,
-                        published_ns: e.t_ns,
-                        last_ns: e.t_ns,
-                    },
-                );
+                self.series.insert(key, Series { stored, count: 1, published_ns: e.t_ns, last_ns: e.t_ns });
             }
             Some(s) => {
                 // An idle series finished: the next occurrence starts a new count.
@@ -327,11 +304,7 @@ mod tests {
     fn repeats_become_counts() {
         let mut log = EventLog::new(CorrelatorOptions::default());
         for t in 0..8 {
-            log.emit(ev(
-                t * 10,
-                "Unhealthy",
-                "Liveness probe failed: HTTP probe failed with statuscode: 500",
-            ));
+            log.emit(ev(t * 10, "Unhealthy", "Liveness probe failed: HTTP probe failed with statuscode: 500"));
         }
         assert_eq!(log.stored.len(), 1);
         assert_eq!(log.stored[0].count, 8);
@@ -347,10 +320,7 @@ mod tests {
         }
         assert_eq!(log.stored.len(), 10, "9 distinct + 1 combined");
         let combined = &log.stored[9];
-        assert_eq!(
-            combined.message,
-            "(combined from similar events): Startup probe errored: exec 11"
-        );
+        assert_eq!(combined.message, "(combined from similar events): Startup probe errored: exec 11");
         assert_eq!(combined.count, 3);
     }
 

@@ -93,11 +93,7 @@ pub fn started(container: &str) -> String {
 
 /// Killing after a failed liveness or startup probe (computePodActions).
 pub fn killing_for_probe(container: &str, probe: ProbeType, restart: bool) -> String {
-    let which = if probe == ProbeType::Startup {
-        "startup"
-    } else {
-        "liveness"
-    };
+    let which = if probe == ProbeType::Startup { "startup" } else { "liveness" };
     let mut s = format!("Container {container} failed {which} probe");
     if restart {
         s.push_str(", will be restarted");
@@ -117,10 +113,7 @@ pub fn back_off_restarting(container: &str, pod: &str) -> String {
 
 /// The CrashLoopBackOff waiting message.
 pub fn crash_loop_waiting(window_ns: u64, container: &str, pod: &str) -> String {
-    format!(
-        "back-off {} restarting failed container={container} pod={pod}",
-        duration::go(window_ns)
-    )
+    format!("back-off {} restarting failed container={container} pod={pod}", duration::go(window_ns))
 }
 
 /// The error containerd + runc return for an exec whose program cannot be found
@@ -143,10 +136,7 @@ pub fn exec_not_found(program: &str, exec_id: &str) -> String {
 pub fn exec_timed_out(cfg: &KubeletConfig, argv: &[String], timeout_ns: u64) -> String {
     let joined = super::super::spec::error::go_quote(&argv.join(" "));
     if cfg.version >= (super::config::Version { major: 1, minor: 31 }) {
-        format!(
-            "command timed out: {joined} timed out after {}",
-            duration::go(timeout_ns)
-        )
+        format!("command timed out: {joined} timed out after {}", duration::go(timeout_ns))
     } else {
         format!("command {joined} timed out")
     }
@@ -180,10 +170,7 @@ mod tests {
     #[test]
     fn exec_errors_name_the_cause_as_containerd_does() {
         let m = exec_not_found("ls /tmp/abc", "ab");
-        assert!(
-            m.ends_with("exec: \"ls /tmp/abc\": stat ls /tmp/abc: no such file or directory: unknown"),
-            "{m}"
-        );
+        assert!(m.ends_with("exec: \"ls /tmp/abc\": stat ls /tmp/abc: no such file or directory: unknown"), "{m}");
         assert!(
             m.starts_with("rpc error: code = Unknown desc = failed to exec in container: failed to start exec \"ab\"")
         );
@@ -198,10 +185,7 @@ mod tests {
             "Successfully pulled image \"httpd\" in 1.93s (1.93s including waiting). Image size: 58000000 bytes."
         );
         let old = KubeletConfig::for_version(Version { major: 1, minor: 19 });
-        assert_eq!(
-            pulled(&old, "httpd", 1_930_400_000, 0, 0),
-            "Successfully pulled image \"httpd\" in 1.9304s"
-        );
+        assert_eq!(pulled(&old, "httpd", 1_930_400_000, 0, 0), "Successfully pulled image \"httpd\" in 1.9304s");
     }
 
     #[test]
@@ -212,10 +196,7 @@ mod tests {
             "command timed out: \"sh -c sleep 10\" timed out after 1s"
         );
         let old = KubeletConfig::for_version(Version { major: 1, minor: 28 });
-        assert_eq!(
-            exec_timed_out(&old, &argv, SECOND),
-            "command \"sh -c sleep 10\" timed out"
-        );
+        assert_eq!(exec_timed_out(&old, &argv, SECOND), "command \"sh -c sleep 10\" timed out");
     }
 
     #[test]
@@ -228,9 +209,6 @@ mod tests {
             killing_for_probe("myweb", ProbeType::Liveness, true),
             "Container myweb failed liveness probe, will be restarted"
         );
-        assert_eq!(
-            killing_for_probe("myweb", ProbeType::Startup, false),
-            "Container myweb failed startup probe"
-        );
+        assert_eq!(killing_for_probe("myweb", ProbeType::Startup, false), "Container myweb failed startup probe");
     }
 }

@@ -56,7 +56,9 @@ pub enum Input {
     },
     /// The pod was deleted; `grace_s` overrides the pod's terminationGracePeriodSeconds
     /// (`Some(0)` is `--force --grace-period=0`).
-    Delete { grace_s: Option<i64> },
+    Delete {
+        grace_s: Option<i64>,
+    },
 }
 
 /// Timings of a successful pull, as the Pulled event reports them.
@@ -281,10 +283,7 @@ impl PodKubelet {
                 stop_reason: None,
             })
             .collect::<Vec<_>>();
-        let status = containers
-            .iter()
-            .map(|c| ContainerStatus::waiting(&c.name, "ContainerCreating"))
-            .collect();
+        let status = containers.iter().map(|c| ContainerStatus::waiting(&c.name, "ContainerCreating")).collect();
         PodKubelet {
             index,
             namespace: spec.namespace.clone(),
@@ -357,16 +356,12 @@ impl PodKubelet {
         let view = match &s.state {
             ContainerState::Running { started_at_ns } => Some(ContainerView {
                 id: s.instance,
-                state: RunState::Running {
-                    started_at: *started_at_ns,
-                },
+                state: RunState::Running { started_at: *started_at_ns },
                 started: s.started,
             }),
-            ContainerState::Terminated(t) => Some(ContainerView {
-                id: t.instance,
-                state: RunState::Terminated,
-                started: false,
-            }),
+            ContainerState::Terminated(t) => {
+                Some(ContainerView { id: t.instance, state: RunState::Terminated, started: false })
+            }
             ContainerState::Waiting { .. } => s.last_terminated.as_ref().map(|t| ContainerView {
                 id: t.instance,
                 state: RunState::Waiting,
@@ -389,12 +384,7 @@ impl PodKubelet {
         reason: &'static str,
         message: String,
     ) {
-        out.push(Effect::Event {
-            container,
-            kind,
-            reason,
-            message,
-        });
+        out.push(Effect::Event { container, kind, reason, message });
     }
 
     /// React to one input at `now`.
@@ -420,23 +410,15 @@ impl PodKubelet {
                 }
             }
             Input::PullDone { container, result } => self.pull_done(container, result, now, out),
-            Input::ContainerExited {
-                container,
-                instance,
-                exit_code,
-            } => self.container_exited(container, instance, exit_code, now, out),
-            Input::HookDone {
-                container,
-                instance,
-                hook,
-                error,
-            } => self.hook_done(container, instance, hook, error, now, out),
-            Input::ProbePublished {
-                container,
-                probe,
-                instance,
-                result,
-            } => self.probe_published(container, probe, instance, result, now, out),
+            Input::ContainerExited { container, instance, exit_code } => {
+                self.container_exited(container, instance, exit_code, now, out)
+            }
+            Input::HookDone { container, instance, hook, error } => {
+                self.hook_done(container, instance, hook, error, now, out)
+            }
+            Input::ProbePublished { container, probe, instance, result } => {
+                self.probe_published(container, probe, instance, result, now, out)
+            }
             Input::Delete { grace_s } => self.delete(grace_s, now, out),
         }
     }
@@ -462,32 +444,21 @@ impl PodKubelet {
             let has_readiness = self.container_spec(i).readiness_probe.is_some();
             let state = match (rt.running_since, &c.reason) {
                 (Some(t), _) if !rt.in_post_start => ContainerState::Running { started_at_ns: t },
-                (_, Some(r)) if rt.running_since.is_none() || rt.in_post_start => ContainerState::Waiting {
-                    reason: r.reason.clone(),
-                    message: r.message.clone(),
-                },
+                (_, Some(r)) if rt.running_since.is_none() || rt.in_post_start => {
+                    ContainerState::Waiting { reason: r.reason.clone(), message: r.message.clone() }
+                }
                 (None, None) => match &rt.last_exit {
                     Some(t) => ContainerState::Terminated(t.clone()),
-                    None => ContainerState::Waiting {
-                        reason: "ContainerCreating".into(),
-                        message: String::new(),
-                    },
+                    None => ContainerState::Waiting { reason: "ContainerCreating".into(), message: String::new() },
                 },
-                _ => ContainerState::Waiting {
-                    reason: "ContainerCreating".into(),
-                    message: String::new(),
-                },
+                _ => ContainerState::Waiting { reason: "ContainerCreating".into(), message: String::new() },
             };
             let running = matches!(state, ContainerState::Running { .. });
             let current_results = c.results_instance == rt.instance;
             // isContainerStarted: not running → false; a startup result → == Success; a startup
             // probe without a result → false; no startup probe → true.
-            let started = running
-                && if has_startup {
-                    current_results && c.startup == Some(CachedResult::Success)
-                } else {
-                    true
-                };
+            let started =
+                running && if has_startup { current_results && c.startup == Some(CachedResult::Success) } else { true };
             let ready = started && (!has_readiness || (current_results && c.readiness == Some(CachedResult::Success)));
             if started && has_readiness && !ready && self.workers_started && self.deletion.is_none() {
                 out.push(Effect::TriggerReadiness { container: i });
@@ -595,19 +566,12 @@ impl PodKubelet {
         let mut pending = Vec::new();
         for (i, probe, message) in kills {
             self.emit(out, Some(i), EventType::Normal, "Killing", message);
-            let reason = if probe == ProbeType::Startup {
-                StopReason::Startup
-            } else {
-                StopReason::Liveness
-            };
+            let reason = if probe == ProbeType::Startup { StopReason::Startup } else { StopReason::Liveness };
             self.stop_container(i, reason, now, out);
             pending.push(i);
         }
         if pending.is_empty() {
-            self.sync = Sync::Starting {
-                queue: starts,
-                waiting: None,
-            };
+            self.sync = Sync::Starting { queue: starts, waiting: None };
             self.continue_starts(now, out);
         } else {
             self.sync = Sync::Killing { pending, starts };
@@ -620,14 +584,8 @@ impl PodKubelet {
         let spec = self.container_spec(i);
         let pod_grace = self.spec.spec.termination_grace_period_seconds.unwrap_or(30);
         let probe_grace = match reason {
-            StopReason::Liveness => spec
-                .liveness_probe
-                .as_ref()
-                .and_then(|p| p.termination_grace_period_seconds),
-            StopReason::Startup => spec
-                .startup_probe
-                .as_ref()
-                .and_then(|p| p.termination_grace_period_seconds),
+            StopReason::Liveness => spec.liveness_probe.as_ref().and_then(|p| p.termination_grace_period_seconds),
+            StopReason::Startup => spec.startup_probe.as_ref().and_then(|p| p.termination_grace_period_seconds),
             _ => None,
         };
         let grace = self.deletion_grace_s.or(probe_grace).unwrap_or(pod_grace);
@@ -640,27 +598,14 @@ impl PodKubelet {
         let instance = self.containers[i].runtime.instance;
         self.containers[i].runtime.stopping = true;
         self.containers[i].stop_reason = Some(reason);
-        let has_pre_stop = self
-            .container_spec(i)
-            .lifecycle
-            .as_ref()
-            .is_some_and(|l| l.pre_stop.is_some());
+        let has_pre_stop = self.container_spec(i).lifecycle.as_ref().is_some_and(|l| l.pre_stop.is_some());
         let _ = now;
         if has_pre_stop {
-            out.push(Effect::RunHook {
-                container: i,
-                instance,
-                hook: Hook::PreStop,
-                timeout_ns: grace,
-            });
+            out.push(Effect::RunHook { container: i, instance, hook: Hook::PreStop, timeout_ns: grace });
             // The stop itself follows in hook_done, with the grace that is left.
             self.pre_stop_started.push((i, now, grace));
         } else {
-            out.push(Effect::StopContainer {
-                container: i,
-                instance,
-                grace_ns: grace.max(2 * SECOND),
-            });
+            out.push(Effect::StopContainer { container: i, instance, grace_ns: grace.max(2 * SECOND) });
         }
     }
 
@@ -697,13 +642,7 @@ impl PodKubelet {
                 let name = self.containers[i].name.clone();
                 let pod = self.formatted();
                 let window = entry.map_or(0, |e| e.window_ns);
-                self.emit(
-                    out,
-                    Some(i),
-                    EventType::Warning,
-                    "BackOff",
-                    msg::back_off_restarting(&name, &pod),
-                );
+                self.emit(out, Some(i), EventType::Warning, "BackOff", msg::back_off_restarting(&name, &pod));
                 self.containers[i].reason = Some(WaitingReason {
                     reason: "CrashLoopBackOff".into(),
                     message: msg::crash_loop_waiting(window, &name, &pod),
@@ -722,11 +661,7 @@ impl PodKubelet {
         if let Some(pos) = self.images.iter().position(|b| b.image == image) {
             return &mut self.images[pos];
         }
-        self.images.push(ImageBackoff {
-            image: image.to_string(),
-            entry: None,
-            last_error: None,
-        });
+        self.images.push(ImageBackoff { image: image.to_string(), entry: None, last_error: None });
         let last = self.images.len() - 1;
         &mut self.images[last]
     }
@@ -738,13 +673,7 @@ impl PodKubelet {
         let policy = spec.image_pull_policy.clone();
         let present = self.images_present.contains(&image);
         if policy == "Never" && !present {
-            self.emit(
-                out,
-                Some(i),
-                EventType::Warning,
-                "ErrImageNeverPull",
-                msg::never_pull(&image),
-            );
+            self.emit(out, Some(i), EventType::Warning, "ErrImageNeverPull", msg::never_pull(&image));
             self.fail_start(i, "ErrImageNeverPull", msg::never_pull(&image), out);
             return;
         }
@@ -758,13 +687,7 @@ impl PodKubelet {
         let entry = self.image_entry(&image).entry;
         if backoff.in_backoff_since_update(entry.as_ref(), now) {
             let previous = self.image_entry(&image).last_error.clone();
-            self.emit(
-                out,
-                Some(i),
-                EventType::Normal,
-                "BackOff",
-                msg::back_off_pulling(&image),
-            );
+            self.emit(out, Some(i), EventType::Normal, "BackOff", msg::back_off_pulling(&image));
             let waiting = msg::image_pull_backoff_waiting(&self.cfg, &image, previous.as_deref());
             self.fail_start(i, "ImagePullBackOff", waiting, out);
             return;
@@ -779,19 +702,12 @@ impl PodKubelet {
     /// A start that failed: `Error: <reason>`, the reason cache, and an errored sync.
     fn fail_start(&mut self, i: usize, reason: &str, message: String, out: &mut Vec<Effect>) {
         self.emit(out, Some(i), EventType::Warning, "Failed", msg::error_event(reason));
-        self.containers[i].reason = Some(WaitingReason {
-            reason: reason.to_string(),
-            message,
-        });
+        self.containers[i].reason = Some(WaitingReason { reason: reason.to_string(), message });
         self.sync_error = true;
     }
 
     fn pull_done(&mut self, i: usize, result: Result<PullInfo, String>, now: u64, out: &mut Vec<Effect>) {
-        let Sync::Starting {
-            waiting: Some((wi, Wait::Pull { .. })),
-            ..
-        } = &self.sync
-        else {
+        let Sync::Starting { waiting: Some((wi, Wait::Pull { .. })), .. } = &self.sync else {
             return;
         };
         if *wi != i {
@@ -811,13 +727,7 @@ impl PodKubelet {
                 self.create_and_start(i, now, out);
             }
             Err(error) => {
-                self.emit(
-                    out,
-                    Some(i),
-                    EventType::Warning,
-                    "Failed",
-                    msg::failed_to_pull(&image, &error),
-                );
+                self.emit(out, Some(i), EventType::Warning, "Failed", msg::failed_to_pull(&image, &error));
                 let policy = self.cfg.image_pull_backoff();
                 let entry = self.image_entry(&image);
                 policy.next(&mut entry.entry, now, now);
@@ -847,23 +757,13 @@ impl PodKubelet {
         self.emit(out, Some(i), EventType::Normal, "Started", msg::started(&name));
         // PLEG will report ContainerStarted at its next relist: another sync follows.
         self.pending_sync = true;
-        if self
-            .container_spec(i)
-            .lifecycle
-            .as_ref()
-            .is_some_and(|l| l.post_start.is_some())
-        {
+        if self.container_spec(i).lifecycle.as_ref().is_some_and(|l| l.post_start.is_some()) {
             self.containers[i].runtime.in_post_start = true;
             if let Sync::Starting { waiting, .. } = &mut self.sync {
                 *waiting = Some((i, Wait::PostStart));
             }
             // postStart has no timeout of its own; the driver bounds it by the behaviour.
-            out.push(Effect::RunHook {
-                container: i,
-                instance,
-                hook: Hook::PostStart,
-                timeout_ns: u64::MAX,
-            });
+            out.push(Effect::RunHook { container: i, instance, hook: Hook::PostStart, timeout_ns: u64::MAX });
         }
     }
 
@@ -896,11 +796,7 @@ impl PodKubelet {
                 }
                 // The hook's time comes out of the grace period; at least 2 s remain.
                 let left = grace.saturating_sub(now.saturating_sub(started)).max(2 * SECOND);
-                out.push(Effect::StopContainer {
-                    container: i,
-                    instance,
-                    grace_ns: left,
-                });
+                out.push(Effect::StopContainer { container: i, instance, grace_ns: left });
             }
             Hook::PostStart => {
                 self.containers[i].runtime.in_post_start = false;
@@ -919,27 +815,13 @@ impl PodKubelet {
                         "FailedPostStartHook",
                         msg::POST_START_HOOK_FAILED.to_string(),
                     );
-                    self.emit(
-                        out,
-                        Some(i),
-                        EventType::Normal,
-                        "Killing",
-                        "FailedPostStartHook".to_string(),
-                    );
-                    let kind = match self
-                        .container_spec(i)
-                        .lifecycle
-                        .as_ref()
-                        .and_then(|l| l.post_start.as_ref())
-                    {
+                    self.emit(out, Some(i), EventType::Normal, "Killing", "FailedPostStartHook".to_string());
+                    let kind = match self.container_spec(i).lifecycle.as_ref().and_then(|l| l.post_start.as_ref()) {
                         Some(h) if h.exec.is_some() => "exec",
                         _ => "http",
                     };
                     let message = msg::post_start_error_message(kind, &self.containers[i].name.clone(), &self.name, &e);
-                    self.containers[i].reason = Some(WaitingReason {
-                        reason: "PostStartHookError".into(),
-                        message,
-                    });
+                    self.containers[i].reason = Some(WaitingReason { reason: "PostStartHookError".into(), message });
                     self.sync_error = true;
                     if let Sync::Starting { waiting, .. } = &mut self.sync {
                         *waiting = Some((i, Wait::PostStartKill));
@@ -975,10 +857,7 @@ impl PodKubelet {
                 if pending.is_empty() {
                     match std::mem::replace(&mut self.sync, Sync::Idle) {
                         Sync::Killing { starts, .. } => {
-                            self.sync = Sync::Starting {
-                                queue: starts,
-                                waiting: None,
-                            };
+                            self.sync = Sync::Starting { queue: starts, waiting: None };
                             self.continue_starts(now, out);
                         }
                         _ => self.finish_terminating(now, out),
@@ -1047,11 +926,7 @@ impl PodKubelet {
                 continue;
             }
             let spec = &self.spec.spec.containers[i];
-            let started = if spec.startup_probe.is_some() {
-                c.startup == Some(CachedResult::Success)
-            } else {
-                true
-            };
+            let started = if spec.startup_probe.is_some() { c.startup == Some(CachedResult::Success) } else { true };
             let ready = started && (spec.readiness_probe.is_none() || c.readiness == Some(CachedResult::Success));
             if s.started != started || s.ready != ready {
                 s.started = started;
@@ -1130,10 +1005,7 @@ impl PodKubelet {
         out.push(Effect::StopWorkers { readiness_too: true });
         self.terminated = true;
         self.generate_status(now, out);
-        let all_ok = self
-            .containers
-            .iter()
-            .all(|c| c.runtime.last_exit.as_ref().is_none_or(|t| t.exit_code == 0));
+        let all_ok = self.containers.iter().all(|c| c.runtime.last_exit.as_ref().is_none_or(|t| t.exit_code == 0));
         self.phase = if all_ok { Phase::Succeeded } else { Phase::Failed };
         out.push(Effect::StatusChanged);
         self.removed = true;

@@ -51,10 +51,7 @@ impl ContainerStatus {
     pub fn waiting(name: &str, reason: &str) -> Self {
         ContainerStatus {
             name: name.to_string(),
-            state: ContainerState::Waiting {
-                reason: reason.to_string(),
-                message: String::new(),
-            },
+            state: ContainerState::Waiting { reason: reason.to_string(), message: String::new() },
             last_terminated: None,
             ready: false,
             started: false,
@@ -122,11 +119,7 @@ pub fn phase(statuses: &[ContainerStatus], restart_policy: &str, pod_terminal: b
     }
     if stopped > 0 {
         if pod_terminal {
-            return if succeeded == stopped {
-                Phase::Succeeded
-            } else {
-                Phase::Failed
-            };
+            return if succeeded == stopped { Phase::Succeeded } else { Phase::Failed };
         }
         return match restart_policy {
             "Always" => Phase::Running,
@@ -177,11 +170,7 @@ pub fn kubectl_line(
         }
     }
     if reason == "Completed" && has_running {
-        reason = if pod_ready {
-            "Running".to_string()
-        } else {
-            "NotReady".to_string()
-        };
+        reason = if pod_ready { "Running".to_string() } else { "NotReady".to_string() };
     }
     if deleting && !phase.is_terminal() {
         reason = "Terminating".to_string();
@@ -228,27 +217,14 @@ mod tests {
 
     #[test]
     fn phase_rules() {
-        assert_eq!(
-            phase(&[ContainerStatus::waiting("c", "ContainerCreating")], "Always", false),
-            Phase::Pending
-        );
+        assert_eq!(phase(&[ContainerStatus::waiting("c", "ContainerCreating")], "Always", false), Phase::Pending);
         assert_eq!(phase(&[running(false)], "Always", false), Phase::Running);
         let mut crashed = ContainerStatus::waiting("c", "CrashLoopBackOff");
         crashed.last_terminated = Some(terminated(1));
-        assert_eq!(
-            phase(std::slice::from_ref(&crashed), "Always", false),
-            Phase::Running,
-            "restarting"
-        );
-        let done = ContainerStatus {
-            state: ContainerState::Terminated(terminated(0)),
-            ..running(false)
-        };
+        assert_eq!(phase(std::slice::from_ref(&crashed), "Always", false), Phase::Running, "restarting");
+        let done = ContainerStatus { state: ContainerState::Terminated(terminated(0)), ..running(false) };
         assert_eq!(phase(std::slice::from_ref(&done), "OnFailure", false), Phase::Succeeded);
-        let failed = ContainerStatus {
-            state: ContainerState::Terminated(terminated(2)),
-            ..running(false)
-        };
+        let failed = ContainerStatus { state: ContainerState::Terminated(terminated(2)), ..running(false) };
         assert_eq!(phase(std::slice::from_ref(&failed), "Never", false), Phase::Failed);
         assert_eq!(phase(&[failed], "OnFailure", false), Phase::Running);
     }

@@ -146,10 +146,7 @@ impl ProbeWorker {
             return None;
         }
         self.cached = Some(result);
-        Some(Published {
-            container_id: self.container_id,
-            result,
-        })
+        Some(Published { container_id: self.container_id, result })
     }
 
     /// doProbe's decisions for one tick at `now`, in the kubelet's order. Returns the
@@ -218,19 +215,11 @@ impl ProbeWorker {
             self.last_success = Some(success);
             self.result_run = 1;
         }
-        let threshold = if success {
-            self.success_threshold
-        } else {
-            self.failure_threshold
-        };
+        let threshold = if success { self.success_threshold } else { self.failure_threshold };
         if self.result_run < threshold {
             return None;
         }
-        let update = self.set(if success {
-            CachedResult::Success
-        } else {
-            CachedResult::Failure
-        });
+        let update = self.set(if success { CachedResult::Success } else { CachedResult::Failure });
         // Liveness failure: stop probing until a new container ID (hold added for the
         // docker-exec corruption of kubernetes#21751 / PR #22107). Startup: hold after any
         // publication since kubernetes#117153, only after failure before.
@@ -255,11 +244,7 @@ impl ProbeWorker {
 /// `unit` is a uniform draw in [0, 1) supplied by the driver's seeded RNG.
 pub fn initial_jitter_ns(period_s: u32, kubelet_uptime_ns: u64, unit: f64) -> u64 {
     let period_ns = u64::from(period_s) * 1_000_000_000;
-    if kubelet_uptime_ns < period_ns {
-        (unit.clamp(0.0, 1.0) * period_ns as f64) as u64 % period_ns.max(1)
-    } else {
-        0
-    }
+    if kubelet_uptime_ns < period_ns { (unit.clamp(0.0, 1.0) * period_ns as f64) as u64 % period_ns.max(1) } else { 0 }
 }
 
 #[cfg(test)]
@@ -286,11 +271,7 @@ mod tests {
             terminal: false,
             deleting: false,
             restart_never: false,
-            container: Some(ContainerView {
-                id,
-                state: RunState::Running { started_at: 0 },
-                started,
-            }),
+            container: Some(ContainerView { id, state: RunState::Running { started_at: 0 }, started }),
         }
     }
 
@@ -299,33 +280,15 @@ mod tests {
         let mut w = ProbeWorker::new(ProbeType::Liveness, &probe(3, 1, 0), StartupHold::default());
         let (t, u) = w.tick(&running(1, true), 0);
         assert_eq!(t, Tick::Probe);
-        assert_eq!(
-            u,
-            Some(Published {
-                container_id: 1,
-                result: CachedResult::Success
-            })
-        );
+        assert_eq!(u, Some(Published { container_id: 1, result: CachedResult::Success }));
         assert_eq!(w.record(false), None);
         assert_eq!(w.record(false), None);
-        assert_eq!(
-            w.record(false),
-            Some(Published {
-                container_id: 1,
-                result: CachedResult::Failure
-            })
-        );
+        assert_eq!(w.record(false), Some(Published { container_id: 1, result: CachedResult::Failure }));
         assert_eq!(w.tick(&running(1, true), 10 * S), (Tick::Skip, None), "on hold");
         // A new container clears the hold and restores the initial value.
         let (t, u) = w.tick(&running(2, true), 20 * S);
         assert_eq!(t, Tick::Probe);
-        assert_eq!(
-            u,
-            Some(Published {
-                container_id: 2,
-                result: CachedResult::Success
-            })
-        );
+        assert_eq!(u, Some(Published { container_id: 2, result: CachedResult::Success }));
     }
 
     #[test]
@@ -333,11 +296,7 @@ mod tests {
         let mut w = ProbeWorker::new(ProbeType::Liveness, &probe(2, 1, 0), StartupHold::default());
         w.tick(&running(1, true), 0);
         assert_eq!(w.record(false), None);
-        assert_eq!(
-            w.record(true),
-            None,
-            "success equals the cached initial Success: no update"
-        );
+        assert_eq!(w.record(true), None, "success equals the cached initial Success: no update");
         assert_eq!(w.record(false), None);
         assert!(w.record(false).is_some());
     }
@@ -356,11 +315,7 @@ mod tests {
     fn startup_gates_the_others_and_holds_after_success() {
         let mut s = ProbeWorker::new(ProbeType::Startup, &probe(3, 1, 0), StartupHold::AfterAnyPublication);
         let mut l = ProbeWorker::new(ProbeType::Liveness, &probe(3, 1, 0), StartupHold::default());
-        assert_eq!(
-            l.tick(&running(1, false), 0).0,
-            Tick::Skip,
-            "liveness waits for started"
-        );
+        assert_eq!(l.tick(&running(1, false), 0).0, Tick::Skip, "liveness waits for started");
         assert_eq!(s.tick(&running(1, false), 0).0, Tick::Probe);
         assert_eq!(s.record(true).map(|u| u.result), Some(CachedResult::Success));
         assert!(s.on_hold());
@@ -376,11 +331,7 @@ mod tests {
     fn initial_delay_counts_whole_seconds_since_start() {
         let mut w = ProbeWorker::new(ProbeType::Liveness, &probe(3, 1, 5), StartupHold::default());
         let view = PodView {
-            container: Some(ContainerView {
-                id: 1,
-                state: RunState::Running { started_at: S / 2 },
-                started: true,
-            }),
+            container: Some(ContainerView { id: 1, state: RunState::Running { started_at: S / 2 }, started: true }),
             ..running(1, true)
         };
         // 5.4 s after start truncates to 4 < 5: skipped; 5.5 s is 5: probed.
@@ -392,11 +343,7 @@ mod tests {
     fn not_running_caches_failure_and_stops_only_for_never() {
         let mut w = ProbeWorker::new(ProbeType::Readiness, &probe(3, 1, 0), StartupHold::default());
         let mut view = running(1, true);
-        view.container = Some(ContainerView {
-            id: 1,
-            state: RunState::Terminated,
-            started: false,
-        });
+        view.container = Some(ContainerView { id: 1, state: RunState::Terminated, started: false });
         assert_eq!(w.tick(&view, 0).0, Tick::Skip);
         assert_eq!(w.cached(), Some(CachedResult::Failure));
         view.restart_never = true;
@@ -438,10 +385,6 @@ mod tests {
 
     #[test]
     fn worker_state_is_small() {
-        assert!(
-            std::mem::size_of::<ProbeWorker>() <= 32,
-            "{}",
-            std::mem::size_of::<ProbeWorker>()
-        );
+        assert!(std::mem::size_of::<ProbeWorker>() <= 32, "{}", std::mem::size_of::<ProbeWorker>());
     }
 }

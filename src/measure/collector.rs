@@ -73,10 +73,8 @@ pub fn run(
     let mut log = HlogBuffer::new(cfg.base_unix_s, &cfg.tags);
     let mut open: BTreeMap<u64, Box<IntervalSet>> = BTreeMap::new();
     let mut written_up_to: Option<u64> = None;
-    let mut out = Collected {
-        cumulative: (0..cfg.tags.len()).map(|_| Default::default()).collect(),
-        ..Collected::default()
-    };
+    let mut out =
+        Collected { cumulative: (0..cfg.tags.len()).map(|_| Default::default()).collect(), ..Collected::default() };
     let mut next_sample = 0u64;
     let mut lag = super::hist::new_histogram();
     loop {
@@ -161,26 +159,8 @@ mod tests {
         let (tx, rx) = sync_channel(16);
         let (r0tx, r0rx) = sync_channel(4);
         let (r1tx, r1rx) = sync_channel(4);
-        let mut a = Recorder::new(
-            1,
-            0,
-            1_000,
-            Some(IntervalLink {
-                producer: 0,
-                out: tx.clone(),
-                recycled: r0rx,
-            }),
-        );
-        let mut b = Recorder::new(
-            1,
-            0,
-            1_000,
-            Some(IntervalLink {
-                producer: 1,
-                out: tx,
-                recycled: r1rx,
-            }),
-        );
+        let mut a = Recorder::new(1, 0, 1_000, Some(IntervalLink { producer: 0, out: tx.clone(), recycled: r0rx }));
+        let mut b = Recorder::new(1, 0, 1_000, Some(IntervalLink { producer: 1, out: tx, recycled: r1rx }));
         a.record(0, Metric::DispatchLag, 10_000, 10);
         a.count_probe(0, 10);
         b.record(0, Metric::DispatchLag, 20_000, 20);

@@ -26,13 +26,8 @@ pub enum Metric {
 }
 
 impl Metric {
-    pub const ALL: [Metric; 5] = [
-        Metric::DispatchLag,
-        Metric::OverrunDelay,
-        Metric::StartLag,
-        Metric::Latency,
-        Metric::CorrectedLatency,
-    ];
+    pub const ALL: [Metric; 5] =
+        [Metric::DispatchLag, Metric::OverrunDelay, Metric::StartLag, Metric::Latency, Metric::CorrectedLatency];
 
     /// snake_case name used in file names, JSON keys and `.hlog` tags.
     pub fn as_str(self) -> &'static str {
@@ -66,9 +61,7 @@ pub struct MetricSet {
 
 impl Default for MetricSet {
     fn default() -> Self {
-        MetricSet {
-            hists: std::array::from_fn(|_| new_histogram()),
-        }
+        MetricSet { hists: std::array::from_fn(|_| new_histogram()) }
     }
 }
 

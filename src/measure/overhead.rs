@@ -90,10 +90,7 @@ pub fn thread_cpu_by_kind() -> BTreeMap<&'static str, u64> {
 
 /// Difference of two per-kind samples.
 pub fn kind_delta(later: &BTreeMap<&'static str, u64>, earlier: &BTreeMap<&'static str, u64>) -> BTreeMap<String, u64> {
-    later
-        .iter()
-        .map(|(k, v)| ((*k).to_string(), v.saturating_sub(earlier.get(k).copied().unwrap_or(0))))
-        .collect()
+    later.iter().map(|(k, v)| ((*k).to_string(), v.saturating_sub(earlier.get(k).copied().unwrap_or(0)))).collect()
 }
 
 /// Resident set size of this process, bytes.
@@ -137,9 +134,8 @@ pub fn child_count() -> u64 {
 
 /// CPU time of the calling thread, nanoseconds (CLOCK_THREAD_CPUTIME_ID: exact, user+sys).
 pub fn thread_cpu_ns() -> u64 {
-    nix::time::clock_gettime(nix::time::ClockId::CLOCK_THREAD_CPUTIME_ID).map_or(0, |t| {
-        (t.tv_sec().max(0) as u64) * 1_000_000_000 + t.tv_nsec().max(0) as u64
-    })
+    nix::time::clock_gettime(nix::time::ClockId::CLOCK_THREAD_CPUTIME_ID)
+        .map_or(0, |t| (t.tv_sec().max(0) as u64) * 1_000_000_000 + t.tv_nsec().max(0) as u64)
 }
 
 /// CPU (utime+stime) of another process, nanoseconds, from /proc/PID/stat (tick-sampled).
@@ -206,20 +202,12 @@ impl MachineCpu {
         let Some(line) = text.lines().find(|l| l.starts_with("cpu ")) else {
             return MachineCpu::default();
         };
-        let v: Vec<u64> = line
-            .split_whitespace()
-            .skip(1)
-            .map(|x| x.parse().unwrap_or(0))
-            .collect();
+        let v: Vec<u64> = line.split_whitespace().skip(1).map(|x| x.parse().unwrap_or(0)).collect();
         let get = |i: usize| v.get(i).copied().unwrap_or(0);
         // user nice system idle iowait irq softirq steal guest guest_nice; guest time is
         // already inside user, so it is not added again.
         let total = (0..8).map(get).sum();
-        MachineCpu {
-            total,
-            idle: get(3) + get(4),
-            steal: get(7),
-        }
+        MachineCpu { total, idle: get(3) + get(4), steal: get(7) }
     }
 }
 

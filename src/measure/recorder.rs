@@ -263,16 +263,7 @@ mod tests {
     fn intervals_ship_when_time_crosses_a_boundary_and_recycle() {
         let (tx, rx) = sync_channel(4);
         let (rtx, rrx) = sync_channel(4);
-        let mut r = Recorder::new(
-            1,
-            1_000,
-            1_000_000_000,
-            Some(IntervalLink {
-                producer: 0,
-                out: tx,
-                recycled: rrx,
-            }),
-        );
+        let mut r = Recorder::new(1, 1_000, 1_000_000_000, Some(IntervalLink { producer: 0, out: tx, recycled: rrx }));
         r.record(0, Metric::Latency, 5, 1_000);
         r.count_probe(0, 1_000);
         assert!(rx.try_recv().is_err(), "interval 0 still open");
@@ -287,11 +278,7 @@ mod tests {
         let second = rx.try_recv().unwrap();
         assert_eq!(second.index, 1);
         assert_eq!(second.series[0].get(Metric::Latency).len(), 1);
-        assert_eq!(
-            r.series[0].metrics.get(Metric::Latency).len(),
-            0,
-            "shipped values are the collector's to add up"
-        );
+        assert_eq!(r.series[0].metrics.get(Metric::Latency).len(), 0, "shipped values are the collector's to add up");
     }
 
     #[test]

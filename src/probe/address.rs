@@ -50,11 +50,7 @@ pub struct NotLoopback {
 
 impl AddressPolicy {
     pub fn check(&self, addr: SocketAddr) -> Result<(), NotLoopback> {
-        if self.allow_remote || is_loopback(addr.ip()) {
-            Ok(())
-        } else {
-            Err(NotLoopback { addr })
-        }
+        if self.allow_remote || is_loopback(addr.ip()) { Ok(()) } else { Err(NotLoopback { addr }) }
     }
 }
 
@@ -108,9 +104,7 @@ pub fn resolve_now(host: &HostAddr, port: u16, policy: AddressPolicy) -> Result<
 }
 
 fn pick(name: &str, found: Vec<SocketAddr>, policy: AddressPolicy) -> Result<SocketAddr, LookupError> {
-    let first = *found
-        .first()
-        .ok_or_else(|| LookupError::NoSuchHost { name: name.to_owned() })?;
+    let first = *found.first().ok_or_else(|| LookupError::NoSuchHost { name: name.to_owned() })?;
     found
         .into_iter()
         .find(|addr| policy.check(*addr).is_ok())
@@ -143,13 +137,7 @@ mod tests {
         let policy = AddressPolicy::default();
         let got = resolve_now(&HostAddr::parse("localhost"), 80, policy).unwrap();
         assert!(is_loopback(got.ip()));
-        assert_eq!(
-            resolve_now(&HostAddr::parse("[::1]"), 80, policy).unwrap(),
-            "[::1]:80".parse().unwrap()
-        );
-        assert!(matches!(
-            resolve_now(&HostAddr::parse("10.0.0.1"), 80, policy),
-            Err(LookupError::NotLoopback(_))
-        ));
+        assert_eq!(resolve_now(&HostAddr::parse("[::1]"), 80, policy).unwrap(), "[::1]:80".parse().unwrap());
+        assert!(matches!(resolve_now(&HostAddr::parse("10.0.0.1"), 80, policy), Err(LookupError::NotLoopback(_))));
     }
 }

@@ -66,10 +66,7 @@ mod tests {
             ("Unhealthy", "Startup probe errored and resulted in unknown state: boom")
         );
         let warn = kubelet_event(ProbeType::Readiness, &Outcome::warning("w")).unwrap();
-        assert_eq!(
-            (warn.reason, warn.message.as_str()),
-            ("ProbeWarning", "Readiness probe warning: w")
-        );
+        assert_eq!((warn.reason, warn.message.as_str()), ("ProbeWarning", "Readiness probe warning: w"));
         assert!(kubelet_event(ProbeType::Liveness, &Outcome::success("ok")).is_none());
     }
 }

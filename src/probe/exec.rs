@@ -156,9 +156,7 @@ struct GroupKill {
 
 impl GroupKill {
     fn new(pid: Option<u32>) -> Self {
-        GroupKill {
-            pgid: pid.and_then(|p| i32::try_from(p).ok()).map(Pid::from_raw),
-        }
+        GroupKill { pgid: pid.and_then(|p| i32::try_from(p).ok()).map(Pid::from_raw) }
     }
 
     fn kill(&self) {
@@ -196,10 +194,7 @@ pub fn look_path(file: &str, search_path: &str) -> Result<PathBuf, String> {
             return Ok(candidate);
         }
     }
-    Err(format!(
-        "exec: {}: executable file not found in $PATH",
-        gotext::quote(file)
-    ))
+    Err(format!("exec: {}: executable file not found in $PATH", gotext::quote(file)))
 }
 
 /// Go's `findExecutable` (os/exec/lp_unix.go): stat, refuse directories, then ask the
@@ -226,10 +221,7 @@ mod tests {
             look_path("no-such-command-here", DEFAULT_SEARCH_PATH).unwrap_err(),
             r#"exec: "no-such-command-here": executable file not found in $PATH"#
         );
-        assert_eq!(
-            look_path("/tmp", DEFAULT_SEARCH_PATH).unwrap_err(),
-            r#"exec: "/tmp": is a directory"#
-        );
+        assert_eq!(look_path("/tmp", DEFAULT_SEARCH_PATH).unwrap_err(), r#"exec: "/tmp": is a directory"#);
         assert!(look_path("sh", DEFAULT_SEARCH_PATH).unwrap().is_absolute());
     }
 }

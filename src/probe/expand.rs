@@ -76,10 +76,7 @@ pub fn expand(input: &str, env: &[EnvVar]) -> String {
 /// The value the kubelet's mapping gives `name`: the last `env` entry with that name, its
 /// static value or "" for `valueFrom` entries.
 fn lookup<'a>(name: &str, env: &'a [EnvVar]) -> Option<&'a str> {
-    env.iter()
-        .rev()
-        .find(|var| var.name == name)
-        .map(|var| var.value.as_deref().unwrap_or(""))
+    env.iter().rev().find(|var| var.name == name).map(|var| var.value.as_deref().unwrap_or(""))
 }
 
 #[cfg(test)]
@@ -87,20 +84,12 @@ mod tests {
     use super::*;
 
     fn var(name: &str, value: Option<&str>) -> EnvVar {
-        EnvVar {
-            name: name.to_owned(),
-            value: value.map(str::to_owned),
-            value_from: value.is_none(),
-        }
+        EnvVar { name: name.to_owned(), value: value.map(str::to_owned), value_from: value.is_none() }
     }
 
     #[test]
     fn expands_static_values_and_keeps_the_rest() {
-        let env = [
-            var("FILE", Some("/tmp/healthy")),
-            var("SECRET", None),
-            var("FILE", Some("/tmp/later")),
-        ];
+        let env = [var("FILE", Some("/tmp/healthy")), var("SECRET", None), var("FILE", Some("/tmp/later"))];
         assert_eq!(expand("cat $(FILE)", &env), "cat /tmp/later");
         assert_eq!(expand("$(SECRET)", &env), "");
         assert_eq!(expand("$(NOPE)", &env), "$(NOPE)");

@@ -144,11 +144,7 @@ pub fn url_error(url: &str, err: &str) -> String {
 
 /// Go's `net.JoinHostPort`: IPv6 literals (anything with a colon) get brackets.
 pub fn join_host_port(host: &str, port: u16) -> String {
-    if host.contains(':') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
-    }
+    if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") }
 }
 
 #[cfg(test)]
@@ -188,10 +184,7 @@ mod tests {
     fn dial_errors_read_like_go() {
         let addr: SocketAddr = "127.0.0.1:8080".parse().unwrap();
         let refused = io::Error::from_raw_os_error(nix::libc::ECONNREFUSED);
-        assert_eq!(
-            dial_error(addr, &refused),
-            "dial tcp 127.0.0.1:8080: connect: connection refused"
-        );
+        assert_eq!(dial_error(addr, &refused), "dial tcp 127.0.0.1:8080: connect: connection refused");
         let v6: SocketAddr = "[::1]:80".parse().unwrap();
         assert_eq!(dial_timeout(v6), "dial tcp [::1]:80: i/o timeout");
         assert_eq!(

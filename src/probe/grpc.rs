@@ -142,21 +142,14 @@ async fn attempt(
     timeout: Duration,
     timings: &mut Timings,
 ) -> Attempt {
-    let connector = ProbeConnector {
-        addr,
-        linger: target.linger,
-        deadline,
-        marks: Arc::clone(&marks),
-    };
+    let connector = ProbeConnector { addr, linger: target.linger, deadline, marks: Arc::clone(&marks) };
     let channel = match target.endpoint.connect_with_connector(connector).await {
         Ok(channel) => channel,
         Err(e) => return Attempt::NotConnected(error_chain_text(&e)),
     };
     timings.connect_us = Some(micros_since(marks.start()));
     let mut client = HealthClient::new(channel);
-    let request = HealthCheckRequest {
-        service: target.service.clone(),
-    };
+    let request = HealthCheckRequest { service: target.service.clone() };
     match client.check(request).await {
         Ok(response) => {
             let status = response.into_inner().status;
@@ -167,10 +160,7 @@ async fn attempt(
                 let name = ServingStatus::try_from(status)
                     .map(|s| s.as_str_name().to_owned())
                     .unwrap_or_else(|_| status.to_string());
-                Attempt::Done(Outcome::failure(format!(
-                    "service unhealthy (responded with {})",
-                    gotext::quote(&name)
-                )))
+                Attempt::Done(Outcome::failure(format!("service unhealthy (responded with {})", gotext::quote(&name))))
             }
         }
         Err(status) if !marks.peer_spoke() => Attempt::NotConnected(status_text(&status)),
@@ -179,10 +169,9 @@ async fn attempt(
                 "error: this server does not implement the grpc health protocol (grpc.health.v1.Health): {}",
                 status.message()
             ),
-            Code::DeadlineExceeded => format!(
-                "timeout: health rpc did not complete within {}",
-                gotext::duration(timeout)
-            ),
+            Code::DeadlineExceeded => {
+                format!("timeout: health rpc did not complete within {}", gotext::duration(timeout))
+            }
             _ => format!("error: health rpc probe failed: {}", status_text(&status)),
         })),
     }
@@ -190,11 +179,7 @@ async fn attempt(
 
 /// grpc-go's status error text: `rpc error: code = Unavailable desc = ...`.
 fn status_text(status: &tonic::Status) -> String {
-    format!(
-        "rpc error: code = {} desc = {}",
-        go_code_name(status.code()),
-        status.message()
-    )
+    format!("rpc error: code = {} desc = {}", go_code_name(status.code()), status.message())
 }
 
 /// grpc-go's `codes.Code.String()` (tonic spells Canceled with two l's).

@@ -106,24 +106,14 @@ impl Outcome {
     /// `probe.Failure` *with* an error when the body cannot be read (pkg/probe/http/http.go),
     /// so the kubelet's event says "errored and resulted in failure state".
     pub fn errored_with(result: ProbeResult, output: impl Into<String>) -> Self {
-        Outcome {
-            result,
-            errored: true,
-            output: output.into(),
-            timings: Timings::default(),
-            attempts: 1,
-        }
+        Outcome { result, errored: true, output: output.into(), timings: Timings::default(), attempts: 1 }
     }
 
     /// What the kubelet's worker counts toward thresholds (pkg/kubelet/prober/prober.go):
     /// `None` for an errored run (discarded), else whether it is a success (warning
     /// included) or a failure (unknown included).
     pub fn counted_success(&self) -> Option<bool> {
-        if self.errored {
-            None
-        } else {
-            Some(self.result.counts_as_success())
-        }
+        if self.errored { None } else { Some(self.result.counts_as_success()) }
     }
 
     pub fn with_timings(mut self, timings: Timings) -> Self {

@@ -76,11 +76,7 @@ impl Prober {
 
     /// The reqwest client for a policy, built on first use.
     fn reqwest(&self, policy: AddressPolicy) -> Result<&reqwest::Client, &str> {
-        let cell = if policy.allow_remote {
-            &self.reqwest_remote
-        } else {
-            &self.reqwest_loopback
-        };
+        let cell = if policy.allow_remote { &self.reqwest_remote } else { &self.reqwest_loopback };
         cell.get_or_init(|| reqwest_client::build_client(&self.tls, policy).map_err(|e| e.to_string()))
             .as_ref()
             .map_err(String::as_str)

@@ -132,10 +132,7 @@ pub fn resolve(
     let mechanism = resolve_action(action, container, pod, options)?;
     // timeoutSeconds is defaulted 0 → 1 by the API server; be defensive about raw specs.
     let seconds = u64::try_from(probe.timeout_seconds).unwrap_or(0).max(1);
-    Ok(ResolvedProbe {
-        mechanism,
-        timeout: Duration::from_secs(seconds),
-    })
+    Ok(ResolvedProbe { mechanism, timeout: Duration::from_secs(seconds) })
 }
 
 /// Resolves one action (the part of [`resolve`] that does not look at timing fields).
@@ -145,9 +142,7 @@ pub fn resolve_action(
     pod: &PodContext,
     options: &ProbeOptions,
 ) -> Result<Mechanism, ResolveError> {
-    let policy = AddressPolicy {
-        allow_remote: options.allow_remote,
-    };
+    let policy = AddressPolicy { allow_remote: options.allow_remote };
     match action {
         Action::Exec(exec) => Ok(Mechanism::Exec(exec_target(&exec.command, container, pod))),
         Action::TcpSocket(tcp) => {
@@ -157,12 +152,7 @@ pub fn resolve_action(
             };
             let host = host_or_pod_ip(tcp.host.as_deref(), pod);
             check_at_config_time(&host, port, policy)?;
-            Ok(Mechanism::Tcp(TcpTarget {
-                host,
-                port,
-                linger: options.linger,
-                policy,
-            }))
+            Ok(Mechanism::Tcp(TcpTarget { host, port, linger: options.linger, policy }))
         }
         Action::HttpGet(get) => {
             let port = match resolve_port(&get.port, container) {
@@ -205,10 +195,7 @@ pub fn resolve_action(
             })))
         }
         Action::Grpc(grpc) => {
-            let port = u16::try_from(grpc.port)
-                .ok()
-                .filter(|p| *p > 0)
-                .ok_or(ResolveError::GrpcPort(grpc.port))?;
+            let port = u16::try_from(grpc.port).ok().filter(|p| *p > 0).ok_or(ResolveError::GrpcPort(grpc.port))?;
             let host = HostAddr::Ip(pod.pod_ip);
             check_at_config_time(&host, port, policy)?;
             let addr_text = gotext::join_host_port(&pod.pod_ip.to_string(), port);
@@ -233,11 +220,8 @@ pub fn resolve_action(
 /// sees that env too, plus probebench's own variables naming the pod and container.
 fn exec_target(command: &[String], container: &Container, pod: &PodContext) -> ExecTarget {
     let argv = expand::expand_command(command, &container.env);
-    let mut env: Vec<(String, String)> = container
-        .env
-        .iter()
-        .filter_map(|v| v.value.as_ref().map(|value| (v.name.clone(), value.clone())))
-        .collect();
+    let mut env: Vec<(String, String)> =
+        container.env.iter().filter_map(|v| v.value.as_ref().map(|value| (v.name.clone(), value.clone()))).collect();
     env.push(("PROBEBENCH_POD".to_owned(), pod.pod_name.clone()));
     env.push(("PROBEBENCH_CONTAINER".to_owned(), container.name.clone()));
     env.push(("PROBEBENCH_POD_IP".to_owned(), pod.pod_ip.to_string()));
@@ -250,12 +234,7 @@ fn exec_target(command: &[String], container: &Container, pod: &PodContext) -> E
         .and_then(|v| v.value.clone())
         .or_else(|| std::env::var("PATH").ok())
         .unwrap_or_else(|| DEFAULT_SEARCH_PATH.to_owned());
-    ExecTarget {
-        argv,
-        env,
-        cwd: pod.state_dir.clone(),
-        search_path,
-    }
+    ExecTarget { argv, env, cwd: pod.state_dir.clone(), search_path }
 }
 
 /// pkg/probe/util.go ResolveContainerPort: a number is used as is; a name is looked up in
@@ -264,11 +243,7 @@ fn exec_target(command: &[String], container: &Container, pod: &PodContext) -> E
 pub fn resolve_port(port: &IntOrString, container: &Container) -> Result<u16, String> {
     let number: i64 = match port {
         IntOrString::Int(n) => i64::from(*n),
-        IntOrString::String(name) => match container
-            .ports
-            .iter()
-            .find(|p| p.name.as_deref() == Some(name.as_str()))
-        {
+        IntOrString::String(name) => match container.ports.iter().find(|p| p.name.as_deref() == Some(name.as_str())) {
             Some(p) => i64::from(p.container_port),
             None => go_atoi(name)?,
         },
@@ -312,12 +287,8 @@ pub fn user_agent(kube_version: &str) -> Result<HeaderValue, ResolveError> {
     let bad = || ResolveError::KubeVersion(kube_version.to_owned());
     let version = kube_version.strip_prefix('v').unwrap_or(kube_version);
     let mut parts = version.split('.');
-    let major = parts
-        .next()
-        .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-    let minor = parts
-        .next()
-        .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let major = parts.next().filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let minor = parts.next().filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
     match (major, minor) {
         (Some(major), Some(minor)) => HeaderValue::from_str(&format!("kube-probe/{major}.{minor}")).map_err(|_| bad()),
         _ => Err(bad()),
@@ -338,11 +309,7 @@ mod tests {
             args: vec![],
             ports: ports
                 .iter()
-                .map(|(n, p)| ContainerPort {
-                    name: Some((*n).to_owned()),
-                    container_port: *p,
-                    protocol: "TCP".into(),
-                })
+                .map(|(n, p)| ContainerPort { name: Some((*n).to_owned()), container_port: *p, protocol: "TCP".into() })
                 .collect(),
             env: vec![],
             liveness_probe: None,
@@ -367,14 +334,8 @@ mod tests {
             resolve_port(&IntOrString::String("99999999999999999999".into()), &c),
             Err(r#"strconv.Atoi: parsing "99999999999999999999": value out of range"#.to_owned())
         );
-        assert_eq!(
-            resolve_port(&IntOrString::Int(70000), &c),
-            Err("invalid port number: 70000".to_owned())
-        );
-        assert_eq!(
-            resolve_port(&IntOrString::String("-1".into()), &c),
-            Err("invalid port number: -1".to_owned())
-        );
+        assert_eq!(resolve_port(&IntOrString::Int(70000), &c), Err("invalid port number: 70000".to_owned()));
+        assert_eq!(resolve_port(&IntOrString::String("-1".into()), &c), Err("invalid port number: -1".to_owned()));
     }
 
     #[test]

@@ -42,10 +42,7 @@ impl LingerMode {
             LingerMode::Zero => 0,
             LingerMode::Off => return Ok(()),
         };
-        let linger = nix::libc::linger {
-            l_onoff: 1,
-            l_linger: seconds,
-        };
+        let linger = nix::libc::linger { l_onoff: 1, l_linger: seconds };
         setsockopt(socket, sockopt::Linger, &linger).map_err(io::Error::from)
     }
 }
@@ -59,9 +56,7 @@ pub async fn dial(addr: SocketAddr, linger: LingerMode, deadline: tokio::time::I
         SocketAddr::V6(_) => TcpSocket::new_v6(),
     }
     .map_err(|e| format!("dial tcp {addr}: socket: {}", gotext::errno_text(&e)))?;
-    linger
-        .apply(&socket)
-        .map_err(|e| format!("dial tcp {addr}: setsockopt: {}", gotext::errno_text(&e)))?;
+    linger.apply(&socket).map_err(|e| format!("dial tcp {addr}: setsockopt: {}", gotext::errno_text(&e)))?;
     match tokio::time::timeout_at(deadline, socket.connect(addr)).await {
         Ok(Ok(stream)) => Ok(stream),
         Ok(Err(e)) => Err(gotext::dial_error(addr, &e)),

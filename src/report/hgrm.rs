@@ -18,11 +18,7 @@ pub const TICKS_PER_HALF_DISTANCE: u32 = 5;
 pub fn render(h: &Histogram<u64>, unit_ratio: f64) -> String {
     let digits = usize::from(h.sigfig());
     let mut out = String::new();
-    let _ = write!(
-        out,
-        "{:>12} {:>14} {:>10} {:>14}\n\n",
-        "Value", "Percentile", "TotalCount", "1/(1-Percentile)"
-    );
+    let _ = write!(out, "{:>12} {:>14} {:>10} {:>14}\n\n", "Value", "Percentile", "TotalCount", "1/(1-Percentile)");
     if !h.is_empty() {
         let mut total = 0u64;
         for v in h.iter_quantiles(TICKS_PER_HALF_DISTANCE) {
@@ -30,11 +26,7 @@ pub fn render(h: &Histogram<u64>, unit_ratio: f64) -> String {
             let value = v.value_iterated_to() as f64 / unit_ratio;
             let q = v.quantile_iterated_to();
             if q < 1.0 {
-                let _ = writeln!(
-                    out,
-                    "{value:>12.digits$} {q:>2.12} {total:>10} {:>14.2}",
-                    1.0 / (1.0 - q)
-                );
+                let _ = writeln!(out, "{value:>12.digits$} {q:>2.12} {total:>10} {:>14.2}", 1.0 / (1.0 - q));
             } else {
                 let _ = writeln!(out, "{value:>12.digits$} {q:>2.12} {total:>10}");
             }
@@ -43,17 +35,9 @@ pub fn render(h: &Histogram<u64>, unit_ratio: f64) -> String {
     let mean = if h.is_empty() { 0.0 } else { h.mean() / unit_ratio };
     let stdev = if h.is_empty() { 0.0 } else { h.stdev() / unit_ratio };
     let max = h.max() as f64 / unit_ratio;
-    let _ = writeln!(
-        out,
-        "#[Mean    = {mean:>12.digits$}, StdDeviation   = {stdev:>12.digits$}]"
-    );
+    let _ = writeln!(out, "#[Mean    = {mean:>12.digits$}, StdDeviation   = {stdev:>12.digits$}]");
     let _ = writeln!(out, "#[Max     = {max:>12.digits$}, Total count    = {:>12}]", h.len());
-    let _ = writeln!(
-        out,
-        "#[Buckets = {:>12}, SubBuckets     = {:>12}]",
-        h.buckets(),
-        sub_bucket_count(h.sigfig())
-    );
+    let _ = writeln!(out, "#[Buckets = {:>12}, SubBuckets     = {:>12}]", h.buckets(), sub_bucket_count(h.sigfig()));
     out
 }
 
@@ -129,27 +113,11 @@ mod tests {
         let n = lines.len();
         let mean: Vec<&str> = lines[n - 3].split(['=', ',', ']']).map(str::trim).collect();
         assert_eq!(mean[0], "#[Mean");
-        assert!(
-            (mean[1].parse::<f64>().unwrap() - 50.5).abs() < 0.05,
-            "{}",
-            lines[n - 3]
-        );
-        assert!(
-            (mean[3].parse::<f64>().unwrap() - 28.866).abs() < 0.05,
-            "{}",
-            lines[n - 3]
-        );
+        assert!((mean[1].parse::<f64>().unwrap() - 50.5).abs() < 0.05, "{}", lines[n - 3]);
+        assert!((mean[3].parse::<f64>().unwrap() - 28.866).abs() < 0.05, "{}", lines[n - 3]);
         assert!(lines[n - 2].starts_with("#[Max     = "));
-        assert!(
-            lines[n - 2].ends_with("Total count    =          100]"),
-            "{}",
-            lines[n - 2]
-        );
-        assert!(
-            lines[n - 1].ends_with("SubBuckets     =         2048]"),
-            "{}",
-            lines[n - 1]
-        );
+        assert!(lines[n - 2].ends_with("Total count    =          100]"), "{}", lines[n - 2]);
+        assert!(lines[n - 1].ends_with("SubBuckets     =         2048]"), "{}", lines[n - 1]);
     }
 
     #[test]

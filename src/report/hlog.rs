@@ -39,16 +39,8 @@ impl HlogBuffer {
         if header.is_err() {
             errors += 1;
         }
-        let tags = series_tags
-            .iter()
-            .map(|s| Metric::ALL.map(|m| format!("{s}.{}", m.as_str())))
-            .collect();
-        HlogBuffer {
-            buf,
-            serializer,
-            tags,
-            errors,
-        }
+        let tags = series_tags.iter().map(|s| Metric::ALL.map(|m| format!("{s}.{}", m.as_str()))).collect();
+        HlogBuffer { buf, serializer, tags, errors }
     }
 
     /// Append one interval: every non-empty histogram of every series.
@@ -88,9 +80,7 @@ impl HlogBuffer {
 
 /// Seconds since the epoch, for BaseTime.
 pub fn unix_now_s() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
 }
 
 #[cfg(test)]

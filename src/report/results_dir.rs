@@ -19,26 +19,13 @@ pub fn utc_stamp(unix_s: u64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
-        secs / 3600,
-        (secs / 60) % 60,
-        secs % 60
-    )
+    format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z", secs / 3600, (secs / 60) % 60, secs % 60)
 }
 
 /// RFC 3339 form of the same instant.
 pub fn rfc3339(unix_s: u64) -> String {
     let s = utc_stamp(unix_s);
-    format!(
-        "{}-{}-{}T{}:{}:{}Z",
-        &s[0..4],
-        &s[4..6],
-        &s[6..8],
-        &s[9..11],
-        &s[11..13],
-        &s[13..15]
-    )
+    format!("{}-{}-{}T{}:{}:{}Z", &s[0..4], &s[4..6], &s[6..8], &s[9..11], &s[11..13], &s[13..15])
 }
 
 pub fn unix_now() -> u64 {
@@ -49,13 +36,7 @@ pub fn unix_now() -> u64 {
 fn slug(name: &str) -> String {
     let s: String = name
         .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c.to_ascii_lowercase() } else { '-' })
         .collect();
     let s = s.trim_matches('-').to_string();
     if s.is_empty() { "run".into() } else { s }
@@ -74,10 +55,7 @@ pub fn create_run_dir(out: &Path, name: &str, unix_s: u64) -> io::Result<(String
             Err(e) => return Err(e),
         }
     }
-    Err(io::Error::new(
-        io::ErrorKind::AlreadyExists,
-        format!("no free run directory name for {base}"),
-    ))
+    Err(io::Error::new(io::ErrorKind::AlreadyExists, format!("no free run directory name for {base}")))
 }
 
 /// Write `bytes` to `dir/name` whole: a temp file in the same directory, synced, renamed.
@@ -85,10 +63,7 @@ pub fn create_run_dir(out: &Path, name: &str, unix_s: u64) -> io::Result<(String
 pub fn write_whole(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
     let target = dir.join(name);
     if target.exists() {
-        return Err(io::Error::new(
-            io::ErrorKind::AlreadyExists,
-            format!("{} already exists", target.display()),
-        ));
+        return Err(io::Error::new(io::ErrorKind::AlreadyExists, format!("{} already exists", target.display())));
     }
     let tmp = dir.join(format!(".{name}.tmp"));
     {

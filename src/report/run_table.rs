@@ -44,11 +44,7 @@ fn row(s: &SeriesSummary, cpu: Option<f64>, bytes: Option<f64>) -> Vec<String> {
         mech,
         s.probe_type.clone(),
         c.probes.to_string(),
-        if c.warning > 0 {
-            format!("{} ({})", c.success, c.warning)
-        } else {
-            c.success.to_string()
-        },
+        if c.warning > 0 { format!("{} ({})", c.success, c.warning) } else { c.success.to_string() },
         c.failure.to_string(),
         c.errored.to_string(),
         format!("{:.0}", s.rate_per_s),
@@ -96,19 +92,12 @@ pub fn render_phase(p: &PhaseSummary, multi: bool) -> String {
     let single = p.series.len() == 1;
     for s in &p.series {
         // CPU and memory are the process's, so a row gets them only when it is the only one.
-        let (cpu, bytes) = if single {
-            (Some(o.cpu_us_per_probe_with_children), Some(o.rss_bytes_per_worker))
-        } else {
-            (None, None)
-        };
+        let (cpu, bytes) =
+            if single { (Some(o.cpu_us_per_probe_with_children), Some(o.rss_bytes_per_worker)) } else { (None, None) };
         t.row(row(s, cpu, bytes));
     }
     if !single {
-        t.row(row(
-            &p.total,
-            Some(o.cpu_us_per_probe_with_children),
-            Some(o.rss_bytes_per_worker),
-        ));
+        t.row(row(&p.total, Some(o.cpu_us_per_probe_with_children), Some(o.rss_bytes_per_worker)));
     }
     out.push_str(&t.render());
     let kinds: Vec<String> = o

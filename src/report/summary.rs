@@ -155,11 +155,7 @@ fn series_summary(info: Option<&SeriesInfo>, stats: &SeriesStats, workers: u64, 
         probe_type: info.map_or("all".into(), |i| i.probe_type.as_str().into()),
         workers,
         counters: stats.counters,
-        rate_per_s: if window_s > 0.0 {
-            stats.counters.probes as f64 / window_s
-        } else {
-            0.0
-        },
+        rate_per_s: if window_s > 0.0 { stats.counters.probes as f64 / window_s } else { 0.0 },
         dispatch_lag: Percentiles::of(m.get(Metric::DispatchLag)),
         overrun_delay: Percentiles::of(m.get(Metric::OverrunDelay)),
         start_lag: Percentiles::of(m.get(Metric::StartLag)),
@@ -214,11 +210,7 @@ pub fn phase_summary(
         children_cpu_s: o.cpu.children_ns() as f64 / 1e9,
         cpu_us_per_probe: us(o.cpu.own_ns()) / probes,
         cpu_us_per_probe_with_children: us(o.cpu.own_ns() + o.cpu.children_ns()) / probes,
-        cpu_cores: if o.window_s > 0.0 {
-            o.cpu.own_ns() as f64 / 1e9 / o.window_s
-        } else {
-            0.0
-        },
+        cpu_cores: if o.window_s > 0.0 { o.cpu.own_ns() as f64 / 1e9 / o.window_s } else { 0.0 },
         cpu_us_per_probe_by_thread_kind: o
             .cpu_by_thread_kind_ns
             .iter()

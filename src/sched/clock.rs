@@ -19,9 +19,8 @@ pub struct MonoClock;
 /// Monotonic nanoseconds; 0 only if the clock cannot be read (it always can on Linux).
 #[inline]
 pub fn mono_now_ns() -> u64 {
-    clock_gettime(ClockId::CLOCK_MONOTONIC).map_or(0, |t| {
-        (t.tv_sec().max(0) as u64) * 1_000_000_000 + t.tv_nsec().max(0) as u64
-    })
+    clock_gettime(ClockId::CLOCK_MONOTONIC)
+        .map_or(0, |t| (t.tv_sec().max(0) as u64) * 1_000_000_000 + t.tv_nsec().max(0) as u64)
 }
 
 impl Clock for MonoClock {
@@ -39,9 +38,7 @@ pub struct VirtualClock {
 
 impl VirtualClock {
     pub fn new(start_ns: u64) -> Self {
-        VirtualClock {
-            now: Cell::new(start_ns),
-        }
+        VirtualClock { now: Cell::new(start_ns) }
     }
 
     pub fn set(&self, ns: u64) {
@@ -70,18 +67,13 @@ pub struct InstantMap {
 impl InstantMap {
     pub fn new() -> Self {
         let base = Instant::now();
-        InstantMap {
-            base,
-            base_ns: mono_now_ns(),
-        }
+        InstantMap { base, base_ns: mono_now_ns() }
     }
 
     pub fn to_ns(&self, i: Instant) -> u64 {
         match i.checked_duration_since(self.base) {
             Some(d) => self.base_ns + d.as_nanos() as u64,
-            None => self
-                .base_ns
-                .saturating_sub(self.base.duration_since(i).as_nanos() as u64),
+            None => self.base_ns.saturating_sub(self.base.duration_since(i).as_nanos() as u64),
         }
     }
 
@@ -89,9 +81,7 @@ impl InstantMap {
         if ns >= self.base_ns {
             self.base + std::time::Duration::from_nanos(ns - self.base_ns)
         } else {
-            self.base
-                .checked_sub(std::time::Duration::from_nanos(self.base_ns - ns))
-                .unwrap_or(self.base)
+            self.base.checked_sub(std::time::Duration::from_nanos(self.base_ns - ns)).unwrap_or(self.base)
         }
     }
 }

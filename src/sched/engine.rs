@@ -171,11 +171,7 @@ pub fn run_phase(
     for p in 0..producers {
         let (rtx, rrx) = sync_channel(4);
         recycle.push(rtx);
-        links.push(IntervalLink {
-            producer: p,
-            out: out_tx.clone(),
-            recycled: rrx,
-        });
+        links.push(IntervalLink { producer: p, out: out_tx.clone(), recycled: rrx });
     }
     drop(out_tx);
     // The collector needs the window's start, known only once workers are built: it waits
@@ -209,10 +205,7 @@ pub fn run_phase(
         .map_err(EngineError::Thread)?;
 
     let rss_before = overhead::rss_bytes();
-    let mut overhead_out = Overhead {
-        rss_before_workers_bytes: rss_before,
-        ..Overhead::default()
-    };
+    let mut overhead_out = Overhead { rss_before_workers_bytes: rss_before, ..Overhead::default() };
     let workers = fleet.workers();
     let mut win_tx = Some(win_tx);
     let mut sampler = None;
@@ -284,13 +277,8 @@ pub fn run_phase(
             return Err(e);
         }
     };
-    let window = window.unwrap_or(Window {
-        start_ns: 0,
-        measure_from_ns: 0,
-        stop_ns: 0,
-        drain_deadline_ns: 0,
-        interval_ns,
-    });
+    let window =
+        window.unwrap_or(Window { start_ns: 0, measure_from_ns: 0, stop_ns: 0, drain_deadline_ns: 0, interval_ns });
     let samples = sampler.and_then(|h| h.join().ok());
     let collected = collector.join().unwrap_or_default();
     let mut series: Vec<SeriesStats> = (0..fleet.series.len()).map(|_| SeriesStats::default()).collect();

@@ -57,11 +57,7 @@ pub struct PodGroup {
 impl PodGroup {
     /// The pod's name: the group name for a single pod, `name-i` for replicas.
     pub fn pod_name(&self, pod: u32) -> String {
-        if self.replicas == 1 {
-            self.name.clone()
-        } else {
-            format!("{}-{}", self.name, pod - self.first_pod)
-        }
+        if self.replicas == 1 { self.name.clone() } else { format!("{}-{}", self.name, pod - self.first_pod) }
     }
 }
 
@@ -108,13 +104,8 @@ impl Fleet {
     /// Build the fleet; probes this build or run cannot really execute (see
     /// [`Capabilities`]) run as noop stand-ins, listed in `stand_ins`.
     pub fn build(inputs: &[GroupInput], caps: &Capabilities) -> Fleet {
-        let mut fleet = Fleet {
-            templates: Vec::new(),
-            groups: Vec::new(),
-            series: Vec::new(),
-            pods: 0,
-            stand_ins: Vec::new(),
-        };
+        let mut fleet =
+            Fleet { templates: Vec::new(), groups: Vec::new(), series: Vec::new(), pods: 0, stand_ins: Vec::new() };
         for input in inputs {
             let mut containers = Vec::new();
             for (_, c) in input.pod.spec.probed_containers() {
@@ -210,22 +201,13 @@ impl Fleet {
 
     /// The group holding pod `pod`.
     pub fn group_of(&self, pod: u32) -> Option<&PodGroup> {
-        self.groups
-            .iter()
-            .find(|g| pod >= g.first_pod && pod < g.first_pod + g.replicas)
+        self.groups.iter().find(|g| pod >= g.first_pod && pod < g.first_pod + g.replicas)
     }
 
     /// A copy with every probe run as noop (the calibration floor).
     pub fn as_noop(&self) -> Fleet {
         let mut f = self.clone();
-        f.series = self
-            .series
-            .iter()
-            .map(|s| SeriesInfo {
-                mechanism: MechanismKind::Noop,
-                ..*s
-            })
-            .collect();
+        f.series = self.series.iter().map(|s| SeriesInfo { mechanism: MechanismKind::Noop, ..*s }).collect();
         f.templates = self
             .templates
             .iter()
@@ -278,9 +260,8 @@ mod tests {
             0,
             "no jitter once the kubelet has been up longer than a period"
         );
-        let spread: std::collections::BTreeSet<u64> = (0..100)
-            .map(|pod| initial_offset_ns(InitialPhase::Kubelet { uptime_ns: 0 }, 7, pod, 0, p) / S)
-            .collect();
+        let spread: std::collections::BTreeSet<u64> =
+            (0..100).map(|pod| initial_offset_ns(InitialPhase::Kubelet { uptime_ns: 0 }, 7, pod, 0, p) / S).collect();
         assert!(spread.len() >= 8, "spread over the period: {spread:?}");
     }
 }

@@ -59,11 +59,7 @@ pub fn auto_shards(rate_per_s: f64, cores: usize) -> usize {
 pub fn auto_coalesce_ns(rate_per_s: f64, shards: usize, real: bool) -> u64 {
     let per_shard = rate_per_s / shards.max(1) as f64;
     let threshold = if real { 2_000.0 } else { 12_000.0 };
-    if per_shard <= threshold {
-        0
-    } else {
-        ((32.0 / per_shard * 1e9) as u64).min(500_000)
-    }
+    if per_shard <= threshold { 0 } else { ((32.0 / per_shard * 1e9) as u64).min(500_000) }
 }
 
 /// Hands probes of real mechanisms to the I/O runtime.
@@ -195,10 +191,8 @@ pub fn run(
                 let timer = ShardTimer::new(cfg.timer);
                 let (core, timer) = match timer {
                     Ok(t) => {
-                        let _ = built_tx.send(Ok(Built {
-                            state_bytes: core.state_bytes(),
-                            workers: core.worker_count(),
-                        }));
+                        let _ =
+                            built_tx.send(Ok(Built { state_bytes: core.state_bytes(), workers: core.worker_count() }));
                         (core, t)
                     }
                     Err(e) => {
@@ -333,9 +327,7 @@ fn shard_loop(
     }
     let unfinished = core.abandon_in_flight();
     core.rec.flush();
-    let cpu = cpu_to
-        .unwrap_or_else(thread_cpu_ns)
-        .saturating_sub(cpu_from.unwrap_or(0));
+    let cpu = cpu_to.unwrap_or_else(thread_cpu_ns).saturating_sub(cpu_from.unwrap_or(0));
     ProducerOutput::from_shard(core, unfinished, cpu)
 }
 

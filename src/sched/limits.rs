@@ -96,31 +96,18 @@ pub enum Refusal {
     #[error(
         "the plan opens {rate} connections/s to one address, which needs {need} ephemeral ports over the {time_wait}s TIME_WAIT period, but net.ipv4.ip_local_port_range has {limit}"
     )]
-    Ports {
-        rate: u64,
-        need: u64,
-        time_wait: u64,
-        limit: u64,
-    },
+    Ports { rate: u64, need: u64, time_wait: u64, limit: u64 },
 }
 
 /// Check `needs` against `limits`; every shortage is reported.
 pub fn check(needs: &Needs, limits: &MachineLimits, listeners: u64) -> Result<(), Vec<Refusal>> {
     let mut out = Vec::new();
     if needs.prober_fds > limits.nofile {
-        out.push(Refusal::ProberFds {
-            need: needs.prober_fds,
-            limit: limits.nofile,
-            hard: limits.nofile_hard,
-        });
+        out.push(Refusal::ProberFds { need: needs.prober_fds, limit: limits.nofile, hard: limits.nofile_hard });
     }
     // The targets process raises its own soft limit to the same hard limit.
     if needs.targets_fds > limits.nofile_hard {
-        out.push(Refusal::TargetsFds {
-            need: needs.targets_fds,
-            listeners,
-            limit: limits.nofile_hard,
-        });
+        out.push(Refusal::TargetsFds { need: needs.targets_fds, listeners, limit: limits.nofile_hard });
     }
     if !limits.tw_reuse_loopback && needs.busiest_destination_ports > limits.ephemeral_ports {
         out.push(Refusal::Ports {
@@ -149,11 +136,7 @@ mod tests {
 
     #[test]
     fn refuses_when_fds_are_short_naming_the_numbers() {
-        let needs = Needs {
-            prober_fds: 5_000,
-            targets_fds: 3_000,
-            ..Needs::default()
-        };
+        let needs = Needs { prober_fds: 5_000, targets_fds: 3_000, ..Needs::default() };
         assert!(check(&needs, &limits(20_000), 2_000).is_ok());
         let errs = check(&needs, &limits(1_024), 2_000).unwrap_err();
         assert_eq!(errs.len(), 2);
@@ -164,18 +147,12 @@ mod tests {
 
     #[test]
     fn refuses_when_one_destination_needs_too_many_ports() {
-        let needs = Needs {
-            busiest_destination_conn_per_s: 1_000,
-            busiest_destination_ports: 60_000,
-            ..Needs::default()
-        };
+        let needs =
+            Needs { busiest_destination_conn_per_s: 1_000, busiest_destination_ports: 60_000, ..Needs::default() };
         let errs = check(&needs, &limits(20_000), 0).unwrap_err();
         assert!(errs[0].to_string().contains("60000 ephemeral ports"));
         // With TIME_WAIT reuse for loopback (Linux's default), ports are not the limit.
-        let reuse = MachineLimits {
-            tw_reuse_loopback: true,
-            ..limits(20_000)
-        };
+        let reuse = MachineLimits { tw_reuse_loopback: true, ..limits(20_000) };
         assert!(check(&needs, &reuse, 0).is_ok());
     }
 

@@ -25,13 +25,8 @@ pub enum MechanismKind {
 }
 
 impl MechanismKind {
-    pub const ALL: [MechanismKind; 5] = [
-        MechanismKind::Noop,
-        MechanismKind::Exec,
-        MechanismKind::Tcp,
-        MechanismKind::Http,
-        MechanismKind::Grpc,
-    ];
+    pub const ALL: [MechanismKind; 5] =
+        [MechanismKind::Noop, MechanismKind::Exec, MechanismKind::Tcp, MechanismKind::Http, MechanismKind::Grpc];
     pub const COUNT: usize = 5;
 
     pub fn as_str(self) -> &'static str {
@@ -117,10 +112,7 @@ pub struct Capabilities {
 
 impl Capabilities {
     /// Only noop (tests, and builds without mechanisms).
-    pub const NOOP_ONLY: Capabilities = Capabilities {
-        mechanisms: [true, false, false, false, false],
-        targets: false,
-    };
+    pub const NOOP_ONLY: Capabilities = Capabilities { mechanisms: [true, false, false, false, false], targets: false };
 
     /// Whether a probe of `kind` (needing pod targets or not) can really run.
     pub fn runs(&self, kind: MechanismKind, needs_targets: bool) -> bool {
@@ -166,11 +158,7 @@ pub struct KubeletProber {
 #[derive(Debug, thiserror::Error)]
 pub enum ResolveFleetError {
     #[error("{pod}: {probe}: {source}")]
-    Probe {
-        pod: String,
-        probe: String,
-        source: crate::probe::ResolveError,
-    },
+    Probe { pod: String, probe: String, source: crate::probe::ResolveError },
     #[error("cannot set up the prober: {0}")]
     Prober(#[from] crate::probe::ProberError),
     #[error("pod number {0} has no loopback address")]
@@ -240,8 +228,5 @@ impl Prober for KubeletProber {
 /// What this build can run: every mechanism of `crate::probe`; targets when the binary has
 /// the `targets serve` command (checked by the caller).
 pub fn capabilities(targets: bool) -> Capabilities {
-    Capabilities {
-        mechanisms: [true; MechanismKind::COUNT],
-        targets,
-    }
+    Capabilities { mechanisms: [true; MechanismKind::COUNT], targets }
 }

@@ -243,11 +243,7 @@ async fn worker_task(
             if overrun {
                 c.overruns += 1;
             }
-            let m = if overrun {
-                Metric::OverrunDelay
-            } else {
-                Metric::DispatchLag
-            };
+            let m = if overrun { Metric::OverrunDelay } else { Metric::DispatchLag };
             l.rec.record(series, m, now - intended.min(now), now);
         }
         let (started_ns, outcome) = if tmpl.kind == MechanismKind::Noop {
@@ -260,11 +256,7 @@ async fn worker_task(
                 .unwrap_or_else(|_| Outcome::errored("the prober did not return in time"));
             (s, o)
         };
-        let finished = if tmpl.kind == MechanismKind::Noop {
-            now
-        } else {
-            mono_now_ns()
-        };
+        let finished = if tmpl.kind == MechanismKind::Noop { now } else { mono_now_ns() };
         last_finish = finished;
         let update = if outcome.errored {
             kubelet.record_errored();
@@ -280,16 +272,9 @@ async fn worker_task(
         }
         if let Ok(mut l) = shared.lanes[lane].lock() {
             if measured {
-                l.rec
-                    .record(series, Metric::StartLag, started_ns.saturating_sub(intended), finished);
-                l.rec
-                    .record(series, Metric::Latency, finished.saturating_sub(started_ns), finished);
-                l.rec.record(
-                    series,
-                    Metric::CorrectedLatency,
-                    finished.saturating_sub(intended),
-                    finished,
-                );
+                l.rec.record(series, Metric::StartLag, started_ns.saturating_sub(intended), finished);
+                l.rec.record(series, Metric::Latency, finished.saturating_sub(started_ns), finished);
+                l.rec.record(series, Metric::CorrectedLatency, finished.saturating_sub(intended), finished);
                 l.rec.count_probe(series, finished);
                 let c = l.rec.counters(series);
                 c.probes += 1;
@@ -318,13 +303,7 @@ async fn worker_task(
             };
             let mut push = |kind, output: Option<Box<str>>| {
                 if l.events.len() < l.max_events {
-                    l.events.push(EventRecord {
-                        t_ns: finished,
-                        pod,
-                        template,
-                        kind,
-                        output,
-                    });
+                    l.events.push(EventRecord { t_ns: finished, pod, template, kind, output });
                 } else {
                     l.events_dropped += 1;
                 }

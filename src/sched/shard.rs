@@ -167,9 +167,7 @@ impl ShardCore {
         // pages before they are touched, and never reallocated.
         let (mut n_workers, mut n_containers, mut n_pods) = (0usize, 0usize, 0usize);
         for g in &fleet.groups {
-            let mine = (g.first_pod..g.first_pod + g.replicas)
-                .filter(|p| p % shards == shard as u32)
-                .count();
+            let mine = (g.first_pod..g.first_pod + g.replicas).filter(|p| p % shards == shard as u32).count();
             n_pods += mine;
             n_containers += mine * g.containers.len();
             n_workers += mine * g.containers.iter().map(|c| c.templates.len()).sum::<usize>();
@@ -222,12 +220,7 @@ impl ShardCore {
         let hot = fleet
             .templates
             .iter()
-            .map(|t| HotTemplate {
-                period_ns: t.period_ns,
-                series: t.series,
-                kind: t.kind,
-                probe_type: t.probe_type,
-            })
+            .map(|t| HotTemplate { period_ns: t.period_ns, series: t.series, kind: t.kind, probe_type: t.probe_type })
             .collect();
         ShardCore {
             wheel,
@@ -363,11 +356,7 @@ impl ShardCore {
                     if overrun {
                         c.overruns += 1;
                     }
-                    let metric = if overrun {
-                        Metric::OverrunDelay
-                    } else {
-                        Metric::DispatchLag
-                    };
+                    let metric = if overrun { Metric::OverrunDelay } else { Metric::DispatchLag };
                     self.rec.record(series, metric, now.saturating_sub(intended), now);
                 }
                 self.wheel.payload_mut(w).state = WorkerState::Busy;
@@ -444,16 +433,9 @@ impl ShardCore {
         let finished = c.finished_ns;
         if self.rec.measured(intended) {
             let started = c.started_ns;
-            self.rec
-                .record(series, Metric::StartLag, started.saturating_sub(intended), finished);
-            self.rec
-                .record(series, Metric::Latency, finished.saturating_sub(started), finished);
-            self.rec.record(
-                series,
-                Metric::CorrectedLatency,
-                finished.saturating_sub(intended),
-                finished,
-            );
+            self.rec.record(series, Metric::StartLag, started.saturating_sub(intended), finished);
+            self.rec.record(series, Metric::Latency, finished.saturating_sub(started), finished);
+            self.rec.record(series, Metric::CorrectedLatency, finished.saturating_sub(intended), finished);
             self.rec.count_probe(series, finished);
             let counters = self.rec.counters(series);
             counters.probes += 1;
@@ -540,24 +522,13 @@ impl ShardCore {
         }
         let slot = self.wheel.payload(w);
         let pod = self.containers[slot.container as usize].pod_global;
-        self.events.push(EventRecord {
-            t_ns,
-            pod,
-            template: slot.template,
-            kind,
-            output,
-        });
+        self.events.push(EventRecord { t_ns, pod, template: slot.template, kind, output });
     }
 
     #[inline]
     fn pod_view(&self, container: u32) -> PodView {
         let c = &self.containers[container as usize];
-        PodView {
-            terminal: c.terminal,
-            deleting: c.deleting,
-            restart_never: c.restart_never,
-            container: Some(c.view),
-        }
+        PodView { terminal: c.terminal, deleting: c.deleting, restart_never: c.restart_never, container: Some(c.view) }
     }
 
     /// Feed a container's new state (the pod lifecycle's hook: restarts give a new ID).
@@ -620,10 +591,7 @@ mod tests {
     const ALL: Capabilities = capabilities_all();
 
     const fn capabilities_all() -> Capabilities {
-        Capabilities {
-            mechanisms: [true; MechanismKind::COUNT],
-            targets: true,
-        }
+        Capabilities { mechanisms: [true; MechanismKind::COUNT], targets: true }
     }
 
     fn fleet(pods: u32, yaml_probe: &str, caps: &Capabilities) -> Fleet {
@@ -631,14 +599,7 @@ mod tests {
             "apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n  containers:\n  - name: c\n    image: x\n{yaml_probe}"
         );
         let loaded = spec::load_str("t.yaml", &text).unwrap();
-        Fleet::build(
-            &[GroupInput {
-                pod: loaded.pods[0].clone(),
-                replicas: pods,
-                probe_as: None,
-            }],
-            caps,
-        )
+        Fleet::build(&[GroupInput { pod: loaded.pods[0].clone(), replicas: pods, probe_as: None }], caps)
     }
 
     fn cfg(bound: u32) -> ShardConfig {
@@ -660,11 +621,7 @@ mod tests {
 
     fn core(pods: u32, bound: u32) -> ShardCore {
         let f = fleet(pods, TCP_10S, &ALL);
-        armed(
-            ShardCore::new(&f, 0, 1, cfg(bound), Recorder::new(f.series.len(), 0, S, None)),
-            0,
-            u64::MAX,
-        )
+        armed(ShardCore::new(&f, 0, 1, cfg(bound), Recorder::new(f.series.len(), 0, S, None)), 0, u64::MAX)
     }
 
     fn done(p: &ProbeStart, at: u64, ok: bool) -> Completion {
@@ -760,14 +717,7 @@ mod tests {
         let p2 = d.started[1];
         assert_eq!(p2.dispatched_ns, t0);
         clock.set(t0 + 6 * MS);
-        c.complete(
-            Completion {
-                started_ns: t0 + 5 * MS,
-                ..done(&p2, t0 + 6 * MS, true)
-            },
-            &clock,
-            &mut d,
-        );
+        c.complete(Completion { started_ns: t0 + 5 * MS, ..done(&p2, t0 + 6 * MS, true) }, &clock, &mut d);
         let sl = c.rec.series[0].metrics.get(Metric::StartLag);
         assert!(sl.equivalent(sl.max(), 5 * MS));
     }
@@ -789,22 +739,14 @@ mod tests {
         assert_eq!(counters.failure, 3, "on hold after the third failure");
         assert_eq!(counters.published, 1);
         assert_eq!(counters.skipped, 2);
-        assert!(
-            c.events
-                .iter()
-                .any(|e| e.kind == EventKind::Published(CachedResult::Failure))
-        );
+        assert!(c.events.iter().any(|e| e.kind == EventKind::Published(CachedResult::Failure)));
     }
 
     #[test]
     fn startup_gates_liveness_until_it_succeeds() {
         let probes = "    startupProbe:\n      tcpSocket: {port: 80}\n      periodSeconds: 1\n    livenessProbe:\n      tcpSocket: {port: 80}\n      periodSeconds: 1\n";
         let f = fleet(1, probes, &ALL);
-        let mut c = armed(
-            ShardCore::new(&f, 0, 1, cfg(8), Recorder::new(f.series.len(), 0, S, None)),
-            0,
-            u64::MAX,
-        );
+        let mut c = armed(ShardCore::new(&f, 0, 1, cfg(8), Recorder::new(f.series.len(), 0, S, None)), 0, u64::MAX);
         let t0 = 1_000 * S;
         let clock = VirtualClock::new(t0);
         let mut d = Manual::default();
@@ -829,10 +771,7 @@ mod tests {
                 &f,
                 0,
                 1,
-                ShardConfig {
-                    initial_phase: InitialPhase::Uniform,
-                    ..cfg(8)
-                },
+                ShardConfig { initial_phase: InitialPhase::Uniform, ..cfg(8) },
                 Recorder::new(f.series.len(), 0, S, None),
             ),
             t0 + 10 * S,
@@ -858,11 +797,7 @@ mod tests {
     fn ticks_stop_at_the_end_of_the_run() {
         let t0 = 1_000 * S;
         let f = fleet(1, TCP_10S, &Capabilities::NOOP_ONLY);
-        let mut c = armed(
-            ShardCore::new(&f, 0, 1, cfg(8), Recorder::new(1, 0, S, None)),
-            0,
-            t0 + 15 * S,
-        );
+        let mut c = armed(ShardCore::new(&f, 0, 1, cfg(8), Recorder::new(1, 0, S, None)), 0, t0 + 15 * S);
         let clock = VirtualClock::new(t0);
         let mut d = Manual::default();
         for k in 0..4 {
@@ -874,10 +809,6 @@ mod tests {
 
     #[test]
     fn worker_state_fits_the_budget() {
-        assert!(
-            ShardCore::bytes_per_worker_struct() <= 64,
-            "{}",
-            ShardCore::bytes_per_worker_struct()
-        );
+        assert!(ShardCore::bytes_per_worker_struct() <= 64, "{}", ShardCore::bytes_per_worker_struct());
     }
 }

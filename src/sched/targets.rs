@@ -86,10 +86,7 @@ pub fn start(
                 break;
             }
             if Instant::now() >= deadline {
-                return Err(TargetsError::NotReady {
-                    addr: *addr,
-                    secs: ready_within.as_secs(),
-                });
+                return Err(TargetsError::NotReady { addr: *addr, secs: ready_within.as_secs() });
             }
             std::thread::sleep(Duration::from_millis(20));
         }

@@ -102,20 +102,13 @@ impl ShardTimer {
     pub fn new(backend: TimerBackend) -> Result<Self, TimerError> {
         match backend {
             TimerBackend::Park => Ok(ShardTimer {
-                waker: Arc::new(ShardWaker {
-                    parked: AtomicBool::new(false),
-                    eventfd: None,
-                    thread: OnceLock::new(),
-                }),
+                waker: Arc::new(ShardWaker { parked: AtomicBool::new(false), eventfd: None, thread: OnceLock::new() }),
                 inner: Inner::Park,
             }),
             TimerBackend::Timerfd => {
                 let err = |what| move |source| TimerError::Create { what, source };
-                let timer = TimerFd::new(
-                    ClockId::CLOCK_MONOTONIC,
-                    TimerFlags::TFD_NONBLOCK | TimerFlags::TFD_CLOEXEC,
-                )
-                .map_err(err("timerfd"))?;
+                let timer = TimerFd::new(ClockId::CLOCK_MONOTONIC, TimerFlags::TFD_NONBLOCK | TimerFlags::TFD_CLOEXEC)
+                    .map_err(err("timerfd"))?;
                 let eventfd =
                     EventFd::from_flags(EfdFlags::EFD_NONBLOCK | EfdFlags::EFD_CLOEXEC).map_err(err("eventfd"))?;
                 let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC).map_err(err("epoll"))?;
@@ -178,10 +171,7 @@ impl ShardTimer {
                     // instant however late this call runs. (0 would disarm; deadlines are
                     // never 0 on a running system's monotonic clock.)
                     let ts = TimeSpec::new((deadline_ns / 1_000_000_000) as _, (deadline_ns % 1_000_000_000) as _);
-                    if timer
-                        .set(Expiration::OneShot(ts), TimerSetTimeFlags::TFD_TIMER_ABSTIME)
-                        .is_ok()
-                    {
+                    if timer.set(Expiration::OneShot(ts), TimerSetTimeFlags::TFD_TIMER_ABSTIME).is_ok() {
                         *armed = deadline_ns;
                     }
                 }

@@ -48,11 +48,7 @@ impl<P> Wheel<P> {
         let slots = 1usize << slots_log2;
         let mut nodes = Vec::with_capacity(payloads.len());
         advise_huge_pages(&mut nodes);
-        nodes.extend(payloads.into_iter().map(|payload| Node {
-            deadline: 0,
-            next: NIL,
-            payload,
-        }));
+        nodes.extend(payloads.into_iter().map(|payload| Node { deadline: 0, next: NIL, payload }));
         Wheel {
             nodes,
             heads: vec![NIL; slots],

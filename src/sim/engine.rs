@@ -19,7 +19,7 @@ use crate::kubelet::events::{Event, EventLog, EventType};
 use crate::kubelet::messages;
 use crate::kubelet::pod::{Effect, Hook, Input, PodKubelet, PullInfo};
 use crate::kubelet::status::{self, Phase};
-use crate::kubelet::worker::{ProbeWorker, Tick, initial_jitter_ns};
+use crate::kubelet::worker::{PodView, ProbeWorker, Tick, initial_jitter_ns};
 use crate::probe::outcome::ProbeResult;
 use crate::probe::{event as probe_event, resolve};
 use crate::spec::{self, Action, ProbeType};
@@ -159,7 +159,9 @@ struct SimPod {
     kubelet: PodKubelet,
     inst: PodInstance,
     node: u32,
-    containers: Vec<SimContainer>,
+    /// The pod's containers in the simulation's flat array (hot data stays together).
+    first_container: u32,
+    container_count: u32,
     workers: Vec<u32>,
     scheduled: bool,
     admitted: bool,
@@ -189,12 +191,30 @@ struct SimWorker {
     stopped: bool,
     started_at: u64,
     result: Option<crate::probe::Outcome>,
+    /// The status manager's view of the container, refreshed whenever the pod changes.
+    view: PodView,
+    /// The container in the flat array, and the pod's IP: what a probe run needs, at hand.
+    global_container: u32,
+    ip: std::net::Ipv4Addr,
+    counts: WorkerCounts,
+}
+
+/// What one worker ran, summed into [`PodStats`] at the end.
+#[derive(Debug, Clone, Copy, Default)]
+struct WorkerCounts {
+    probes: u64,
+    failures: u64,
+    errored: u64,
+    warnings: u64,
+    missed_ticks: u64,
 }
 
 struct Node {
     relist_offset: u64,
     ticker_offset: u64,
     puller_free_at: u64,
+    /// Images the node has pulled (and when they arrived).
+    images: Vec<(String, u64)>,
 }
 
 /// The simulation itself.
@@ -204,6 +224,7 @@ pub struct Simulation {
     behaviours: BehaviourFile,
     queue: Queue<Ev>,
     pods: Vec<SimPod>,
+    containers: Vec<SimContainer>,
     workers: Vec<SimWorker>,
     nodes: Vec<Node>,
     rng: Pcg64Mcg,
@@ -242,9 +263,7 @@ pub fn normalized_image(image: &str) -> String {
 
 /// A plausible, stable image size for the Pulled event.
 fn image_size(image: &str) -> u64 {
-    let h = image.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    });
+    let h = image.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
     20_000_000 + h % 180_000_000
 }
 
@@ -263,6 +282,7 @@ impl Simulation {
                 relist_offset: rng.random_range(0..SECOND),
                 ticker_offset: rng.random_range(0..SECOND),
                 puller_free_at: 0,
+                images: Vec::new(),
             })
             .collect();
         let cfg = Arc::new(opts.kubelet.clone());
@@ -272,6 +292,7 @@ impl Simulation {
             behaviours,
             queue: Queue::default(),
             pods: Vec::with_capacity(fleet.len()),
+            containers: Vec::new(),
             workers: Vec::new(),
             nodes,
             rng,
@@ -293,6 +314,21 @@ impl Simulation {
         Ok(sim)
     }
 
+    fn container(&self, p: u32, c: usize) -> &SimContainer {
+        &self.containers[self.pods[p as usize].first_container as usize + c]
+    }
+
+    fn container_mut(&mut self, p: u32, c: usize) -> &mut SimContainer {
+        let i = self.pods[p as usize].first_container as usize + c;
+        &mut self.containers[i]
+    }
+
+    fn pod_containers(&self, p: u32) -> &[SimContainer] {
+        let pod = &self.pods[p as usize];
+        let first = pod.first_container as usize;
+        &self.containers[first..first + pod.container_count as usize]
+    }
+
     fn add_pod(&mut self, inst: PodInstance, at: u64) -> u32 {
         let index = self.pods.len() as u32;
         let node = index / self.opts.pods_per_node.max(1);
@@ -309,7 +345,8 @@ impl Simulation {
             seed,
         );
         let mut mount_error = None;
-        let containers = inst
+        let first_container = self.containers.len() as u32;
+        let new_containers: Vec<SimContainer> = inst
             .template
             .spec
             .containers
@@ -325,11 +362,7 @@ impl Simulation {
                 SimContainer {
                     seed: self.behaviours.seed_for(&inst.name, &c.name) ^ self.opts.seed,
                     behaviour,
-                    declared: c
-                        .ports
-                        .iter()
-                        .filter_map(|p| u16::try_from(p.container_port).ok())
-                        .collect(),
+                    declared: c.ports.iter().filter_map(|p| u16::try_from(p.container_port).ok()).collect(),
                     app: None,
                     started_at: 0,
                     instance: 0,
@@ -338,11 +371,14 @@ impl Simulation {
                 }
             })
             .collect();
+        let container_count = new_containers.len() as u32;
+        self.containers.extend(new_containers);
         self.pods.push(SimPod {
             kubelet,
             inst,
             node,
-            containers,
+            first_container,
+            container_count,
             workers: Vec::new(),
             scheduled: false,
             admitted: false,
@@ -387,33 +423,24 @@ impl Simulation {
                 let pod = &mut self.pods[p as usize];
                 if pod.sync_due_at == Some(self.now) {
                     pod.sync_due_at = None;
+                    // The image manager asks the node's runtime what it has.
+                    let node = &self.nodes[pod.node as usize];
+                    if pod.kubelet.images_present.len() != node.images.len() {
+                        pod.kubelet.images_present = node.images.iter().map(|(i, _)| i.clone()).collect();
+                    }
                     self.input(p, Input::SyncDue);
                 }
             }
             Ev::Sandbox(p) => self.input(p, Input::SandboxReady),
             Ev::Pull(p, c) => {
-                if let Some(result) = self.pods[p as usize].containers[c as usize].pending_pull.take() {
-                    self.input(
-                        p,
-                        Input::PullDone {
-                            container: c as usize,
-                            result,
-                        },
-                    );
+                if let Some(result) = self.container_mut(p, c as usize).pending_pull.take() {
+                    self.input(p, Input::PullDone { container: c as usize, result });
                 }
             }
             Ev::Exit(p, c, instance, code) => self.exit(p, c, instance, code),
             Ev::HookDone(p, c, instance, hook, failed) => {
                 let error = failed.then(|| "command terminated with non-zero exit code".to_string());
-                self.input(
-                    p,
-                    Input::HookDone {
-                        container: c as usize,
-                        instance,
-                        hook,
-                        error,
-                    },
-                );
+                self.input(p, Input::HookDone { container: c as usize, instance, hook, error });
             }
             Ev::Tick(w, generation) => {
                 if self.workers[w as usize].generation == generation {
@@ -434,11 +461,8 @@ impl Simulation {
     // ----- scheduler ----------------------------------------------------------------------
 
     fn create(&mut self, p: u32) {
-        let unschedulable = !self.node_schedulable
-            || self.pods[p as usize]
-                .containers
-                .iter()
-                .any(|c| c.behaviour.pod_conditions().unschedulable);
+        let unschedulable =
+            !self.node_schedulable || self.pod_containers(p).iter().any(|c| c.behaviour.pod_conditions().unschedulable);
         self.line(p);
         if unschedulable {
             self.schedule(p);
@@ -448,11 +472,8 @@ impl Simulation {
     }
 
     fn schedule(&mut self, p: u32) {
-        let unschedulable = !self.node_schedulable
-            || self.pods[p as usize]
-                .containers
-                .iter()
-                .any(|c| c.behaviour.pod_conditions().unschedulable);
+        let unschedulable =
+            !self.node_schedulable || self.pod_containers(p).iter().any(|c| c.behaviour.pod_conditions().unschedulable);
         if !unschedulable {
             self.bind(p);
             return;
@@ -477,16 +498,8 @@ impl Simulation {
             return;
         }
         pod.scheduled = true;
-        let node = format!(
-            "{}{}",
-            self.cfg.node_name.trim_end_matches(char::is_numeric),
-            pod.node + 1
-        );
-        let node = if self.nodes.len() == 1 {
-            self.cfg.node_name.clone()
-        } else {
-            node
-        };
+        let node = format!("{}{}", self.cfg.node_name.trim_end_matches(char::is_numeric), pod.node + 1);
+        let node = if self.nodes.len() == 1 { self.cfg.node_name.clone() } else { node };
         let text = messages::scheduled(&pod.inst.namespace, &pod.inst.name, &node);
         let e = self.event(p, None, EventType::Normal, "Scheduled", "default-scheduler", text);
         self.events.emit_series(e);
@@ -528,15 +541,7 @@ impl Simulation {
         message: String,
     ) -> Event {
         let container = container.map(|c| self.pods[p as usize].kubelet.container_name(c).to_string());
-        Event {
-            t_ns: self.now,
-            pod: p,
-            container,
-            kind,
-            reason,
-            from,
-            message,
-        }
+        Event { t_ns: self.now, pod: p, container, kind, reason, from, message }
     }
 
     // ----- the pod worker -----------------------------------------------------------------
@@ -544,14 +549,24 @@ impl Simulation {
     fn input(&mut self, p: u32, input: Input) {
         let mut effects = std::mem::take(&mut self.effects);
         effects.clear();
-        let was_syncing_end = matches!(input, Input::SyncDue);
         self.pods[p as usize].kubelet.handle(input, self.now, &mut effects);
-        let _ = was_syncing_end;
         for e in effects.drain(..) {
             self.effect(p, e);
         }
         self.effects = effects;
         self.update_stats(p);
+        self.refresh_views(p);
+    }
+
+    /// Copy the pod's status into its workers: a tick then reads only its worker, which
+    /// keeps the hot loop inside one contiguous array (the status changes far less often
+    /// than workers tick).
+    fn refresh_views(&mut self, p: u32) {
+        let pod = &self.pods[p as usize];
+        for &w in &pod.workers {
+            let wk = &mut self.workers[w as usize];
+            wk.view = pod.kubelet.worker_view(wk.container as usize);
+        }
     }
 
     /// Schedule the pod's next sync: the first PLEG relist after `now` and after the end of
@@ -585,12 +600,7 @@ impl Simulation {
     fn effect(&mut self, p: u32, e: Effect) {
         let now = self.now;
         match e {
-            Effect::Event {
-                container,
-                kind,
-                reason,
-                message,
-            } => {
+            Effect::Event { container, kind, reason, message } => {
                 let ev = self.event(p, container, kind, reason, "kubelet", message);
                 self.events.emit(ev);
             }
@@ -632,36 +642,15 @@ impl Simulation {
             }
             Effect::Pull { container, image } => self.pull(p, container, &image),
             Effect::StartContainer { container, instance } => self.start_container(p, container, instance),
-            Effect::RunHook {
-                container,
-                instance,
-                hook,
-                timeout_ns,
-            } => {
-                let pod = &self.pods[p as usize];
-                let app = pod.containers[container].app.as_ref();
-                let outcome = app.and_then(|a| {
-                    if hook == Hook::PostStart {
-                        a.post_start()
-                    } else {
-                        a.pre_stop()
-                    }
-                });
+            Effect::RunHook { container, instance, hook, timeout_ns } => {
+                let app = self.container(p, container).app.as_ref();
+                let outcome = app.and_then(|a| if hook == Hook::PostStart { a.post_start() } else { a.pre_stop() });
                 let (took, failed) = outcome.map_or((0, false), |o| (ns(o.duration), o.exit != 0));
-                let (took, failed) = if took > timeout_ns {
-                    (timeout_ns, false)
-                } else {
-                    (took, failed)
-                };
-                self.queue
-                    .push(now + took, Ev::HookDone(p, container as u16, instance, hook, failed));
+                let (took, failed) = if took > timeout_ns { (timeout_ns, false) } else { (took, failed) };
+                self.queue.push(now + took, Ev::HookDone(p, container as u16, instance, hook, failed));
             }
-            Effect::StopContainer {
-                container,
-                instance,
-                grace_ns,
-            } => {
-                let c = &mut self.pods[p as usize].containers[container];
+            Effect::StopContainer { container, instance, grace_ns } => {
+                let c = self.container_mut(p, container);
                 if c.instance != instance {
                     return;
                 }
@@ -671,8 +660,7 @@ impl Simulation {
                     let (after, code) = app.on_sigterm().outcome(Duration::from_nanos(grace_ns));
                     // SIGTERM ending the app's default handler exits 143 unless the
                     // behaviour gives its own code.
-                    self.queue
-                        .push(now + ns(after), Ev::Exit(p, container as u16, instance, code));
+                    self.queue.push(now + ns(after), Ev::Exit(p, container as u16, instance, code));
                 }
             }
             Effect::Requeue { after_ns } => {
@@ -727,19 +715,22 @@ impl Simulation {
                     stopped: false,
                     started_at: 0,
                     result: None,
+                    view: self.pods[p as usize].kubelet.worker_view(ci),
+                    global_container: self.pods[p as usize].first_container + ci as u32,
+                    ip,
+                    counts: WorkerCounts::default(),
                 });
                 self.pods[p as usize].workers.push(w);
                 self.queue.push(now + jitter, Ev::Tick(w, 0));
             }
         }
-        let _ = ip;
     }
 
     fn pull(&mut self, p: u32, container: usize, image: &str) {
         let now = self.now;
-        let pod = &mut self.pods[p as usize];
+        let pod = &self.pods[p as usize];
         let node = &mut self.nodes[pod.node as usize];
-        let c = &mut pod.containers[container];
+        let c = &mut self.containers[(pod.first_container as usize) + container];
         let attempt = c.pulls;
         c.pulls += 1;
         // The node's image puller is serial (serializeImagePulls: true): a pull waits for
@@ -747,16 +738,15 @@ impl Simulation {
         let start = now.max(node.puller_free_at);
         let result = match c.behaviour.image_pull(c.seed, attempt, &normalized_image(image)) {
             ImagePull::Pulled { after } => {
+                // An image another pull brought meanwhile only needs its manifest resolved.
+                let present = node.images.iter().any(|(i, at)| i == image && *at <= start);
+                let after = if present { after / 10 } else { after };
                 let done = start + ns(after);
                 node.puller_free_at = done;
-                (
-                    done,
-                    Ok(PullInfo {
-                        pull_ns: ns(after),
-                        total_ns: done - now,
-                        size_bytes: image_size(image),
-                    }),
-                )
+                if !node.images.iter().any(|(i, _)| i == image) {
+                    node.images.push((image.to_string(), done));
+                }
+                (done, Ok(PullInfo { pull_ns: ns(after), total_ns: done - now, size_bytes: image_size(image) }))
             }
             ImagePull::Failed { after, message } => {
                 let done = start + ns(after);
@@ -770,31 +760,24 @@ impl Simulation {
 
     fn start_container(&mut self, p: u32, container: usize, instance: u32) {
         let now = self.now;
-        let c = &mut self.pods[p as usize].containers[container];
+        let c = self.container_mut(p, container);
         let app = c.behaviour.instance(c.seed, instance.saturating_sub(1));
         c.started_at = now;
         c.instance = instance;
-        if let Some((after, code)) = app.exit() {
-            self.queue
-                .push(now + ns(after), Ev::Exit(p, container as u16, instance, code));
-        }
+        let exit = app.exit();
         c.app = Some(app);
+        if let Some((after, code)) = exit {
+            self.queue.push(now + ns(after), Ev::Exit(p, container as u16, instance, code));
+        }
     }
 
     fn exit(&mut self, p: u32, c: u16, instance: u32, code: i32) {
-        let sc = &mut self.pods[p as usize].containers[c as usize];
+        let sc = self.container_mut(p, c as usize);
         if sc.instance != instance || sc.app.is_none() {
             return;
         }
         sc.app = None;
-        self.input(
-            p,
-            Input::ContainerExited {
-                container: c as usize,
-                instance,
-                exit_code: code,
-            },
-        );
+        self.input(p, Input::ContainerExited { container: c as usize, instance, exit_code: code });
     }
 
     // ----- probe workers ------------------------------------------------------------------
@@ -819,8 +802,7 @@ impl Simulation {
             // The kubelet's ticker holds one pending tick; further ones are dropped.
             let wk = &mut self.workers[w as usize];
             if wk.pending_tick {
-                let p = wk.pod as usize;
-                self.pods[p].stats.missed_ticks += 1;
+                wk.counts.missed_ticks += 1;
             }
             wk.pending_tick = true;
             return;
@@ -830,18 +812,13 @@ impl Simulation {
 
     fn do_probe(&mut self, w: u32) {
         let (p, c) = (self.workers[w as usize].pod, self.workers[w as usize].container);
-        let view = self.pods[p as usize].kubelet.worker_view(c as usize);
+        let view = self.workers[w as usize].view;
         let (decision, published) = self.workers[w as usize].worker.tick(&view, self.now);
         if let Some(u) = published {
             let t = self.workers[w as usize].probe_type;
             self.input(
                 p,
-                Input::ProbePublished {
-                    container: c as usize,
-                    probe: t,
-                    instance: u.container_id,
-                    result: u.result,
-                },
+                Input::ProbePublished { container: c as usize, probe: t, instance: u.container_id, result: u.result },
             );
         }
         match decision {
@@ -858,15 +835,11 @@ impl Simulation {
     fn run_probe(&mut self, w32: u32) {
         let w = w32 as usize;
         let now = self.now;
-        let (p, c) = (self.workers[w].pod as usize, self.workers[w].container as usize);
-        let pod = &mut self.pods[p];
-        let sc = &mut pod.containers[c];
-        let running = sc
-            .app
-            .as_mut()
-            .map(|a| (a, Duration::from_nanos(now.saturating_sub(sc.started_at))));
+        let wk = &self.workers[w];
+        let sc = &mut self.containers[wk.global_container as usize];
+        let running = sc.app.as_mut().map(|a| (a, Duration::from_nanos(now.saturating_sub(sc.started_at))));
         let mut target = Target {
-            ip: pod.inst.ip,
+            ip: wk.ip,
             running,
             declared: &sc.declared,
             timeout_ns: self.workers[w].timeout_ns,
@@ -909,15 +882,15 @@ impl Simulation {
         let Some(outcome) = wk.result.take() else { return };
         let (p, c, t) = (wk.pod, wk.container, wk.probe_type);
         let latency = now - wk.started_at;
-        let ti = t as usize;
-        let stats = &mut self.pods[p as usize].stats;
-        stats.probes[ti] += 1;
+        // Counted on the worker (already in cache); summed per pod at the end.
+        let counts = &mut wk.counts;
+        counts.probes += 1;
         if outcome.errored {
-            stats.errored[ti] += 1;
+            counts.errored += 1;
         } else if !outcome.result.counts_as_success() {
-            stats.failures[ti] += 1;
+            counts.failures += 1;
         } else if outcome.result == ProbeResult::Warning {
-            stats.warnings[ti] += 1;
+            counts.warnings += 1;
         }
         if self.opts.record_probes {
             self.probes.push(ProbeRecord {
@@ -933,11 +906,7 @@ impl Simulation {
         }
         // The prober's events: Unhealthy for failures and errors, ProbeWarning for warnings.
         if let Some(ev) = probe_event::kubelet_event(t, &outcome) {
-            let kind = if ev.event_type == "Normal" {
-                EventType::Normal
-            } else {
-                EventType::Warning
-            };
+            let kind = if ev.event_type == "Normal" { EventType::Normal } else { EventType::Warning };
             let e = self.event(p, Some(c as usize), kind, ev.reason, "kubelet", ev.message);
             self.events.emit(e);
         }
@@ -953,12 +922,7 @@ impl Simulation {
         if let Some(u) = published {
             self.input(
                 p,
-                Input::ProbePublished {
-                    container: c as usize,
-                    probe: t,
-                    instance: u.container_id,
-                    result: u.result,
-                },
+                Input::ProbePublished { container: c as usize, probe: t, instance: u.container_id, result: u.result },
             );
         }
         let wk = &mut self.workers[w as usize];
@@ -982,11 +946,7 @@ impl Simulation {
                     })
                     .collect();
                 for p in targets {
-                    let grace_s = if force {
-                        Some(0)
-                    } else {
-                        grace.map(|g| g.as_secs() as i64)
-                    };
+                    let grace_s = if force { Some(0) } else { grace.map(|g| g.as_secs() as i64) };
                     self.delete(p, grace_s);
                 }
             }
@@ -1001,19 +961,15 @@ impl Simulation {
                     }
                 }
             }
-            ActionKind::SetBehaviour {
-                pod,
-                container,
-                behaviour,
-            } => {
+            ActionKind::SetBehaviour { pod, container, behaviour } => {
                 let now = self.now;
-                for sp in &mut self.pods {
+                for sp in &self.pods {
                     if !pod.matches(&sp.inst.name) {
                         continue;
                     }
                     for (ci, c) in sp.inst.template.spec.containers.iter().enumerate() {
                         if container.matches(&c.name) {
-                            let sc = &mut sp.containers[ci];
+                            let sc = &mut self.containers[sp.first_container as usize + ci];
                             sc.behaviour = behaviour.clone();
                             if sc.app.is_some() {
                                 let since = Duration::from_nanos(now.saturating_sub(sc.started_at));
@@ -1031,8 +987,8 @@ impl Simulation {
         if !pod.scheduled || !pod.admitted {
             // Never reached a kubelet: the API server removes it at once.
             let pod = &mut self.pods[p as usize];
-            pod.kubelet
-                .handle(Input::Delete { grace_s: Some(0) }, self.now, &mut Vec::new());
+            pod.kubelet.handle(Input::Delete { grace_s: Some(0) }, self.now, &mut Vec::new());
+            self.refresh_views(p);
             self.line_force(p);
             self.replace(p);
             return;
@@ -1060,9 +1016,8 @@ impl Simulation {
             "StatefulSet" => old.inst.name.clone(),
             _ => {
                 let (prefix, _) = old.inst.name.rsplit_once('-').unwrap_or((&old.inst.name, ""));
-                let suffix: String = (0..5)
-                    .map(|_| char::from(b"bcdfghjklmnpqrstvwxz2456789"[self.rng.random_range(0..27)]))
-                    .collect();
+                let suffix: String =
+                    (0..5).map(|_| char::from(b"bcdfghjklmnpqrstvwxz2456789"[self.rng.random_range(0..27)])).collect();
                 format!("{prefix}-{suffix}")
             }
         };
@@ -1108,11 +1063,7 @@ impl Simulation {
         let pod = &self.pods[p as usize];
         if !pod.scheduled || pod.kubelet.status.is_empty() {
             let n = pod.inst.template.spec.containers.len();
-            let status = if pod.kubelet.is_deleting() {
-                "Terminating"
-            } else {
-                "Pending"
-            };
+            let status = if pod.kubelet.is_deleting() { "Terminating" } else { "Pending" };
             return (format!("0/{n}"), status.to_string(), "0".to_string());
         }
         let line = status::kubectl_line(
@@ -1143,13 +1094,7 @@ impl Simulation {
     fn push_line(&mut self, p: u32, cols: (String, String, String)) {
         self.pods[p as usize].last_line = Some(cols.clone());
         let (ready, status, restarts) = cols;
-        self.watch.push(WatchLine {
-            t_ns: self.now,
-            pod: p,
-            ready,
-            status,
-            restarts,
-        });
+        self.watch.push(WatchLine { t_ns: self.now, pod: p, ready, status, restarts });
     }
 
     fn finish(mut self) -> SimResult {
@@ -1159,24 +1104,24 @@ impl Simulation {
             if let Some(since) = pod.stats.not_ready_since.take() {
                 pod.stats.not_ready_ns += end - since;
             }
+            for &w in &pod.workers {
+                let wk = &self.workers[w as usize];
+                let ti = wk.probe_type as usize;
+                pod.stats.probes[ti] += wk.counts.probes;
+                pod.stats.failures[ti] += wk.counts.failures;
+                pod.stats.errored[ti] += wk.counts.errored;
+                pod.stats.warnings[ti] += wk.counts.warnings;
+                pod.stats.missed_ticks += wk.counts.missed_ticks;
+            }
             pods.push(SimPodOut {
                 index: i as u32,
                 name: pod.inst.name.clone(),
                 namespace: pod.inst.namespace.clone(),
                 node: pod.node,
-                containers: pod
-                    .inst
-                    .template
-                    .spec
-                    .containers
-                    .iter()
-                    .map(|c| c.name.clone())
-                    .collect(),
+                containers: pod.inst.template.spec.containers.iter().map(|c| c.name.clone()).collect(),
                 phase: pod.kubelet.phase,
                 ready: pod.kubelet.ready(),
-                restarts: (0..pod.kubelet.container_count())
-                    .map(|c| pod.kubelet.restart_count(c))
-                    .sum(),
+                restarts: (0..pod.kubelet.container_count()).map(|c| pod.kubelet.restart_count(c)).sum(),
                 removed: pod.kubelet.is_removed(),
                 scheduled: pod.scheduled,
                 created_ns: pod.created_ns,
@@ -1209,30 +1154,23 @@ fn annotation_behaviour(pod: &spec::Pod) -> Option<Behaviour> {
 /// declared ports, as the kubelet does), path and headers, or the kubelet's resolution error.
 fn sim_action(probe: &spec::Probe, c: &spec::Container) -> SimAction {
     match probe.handler.action() {
-        Some(Action::Exec(e)) => SimAction::Exec {
-            argv: crate::probe::expand::expand_command(&e.command, &c.env),
-        },
+        Some(Action::Exec(e)) => SimAction::Exec { argv: crate::probe::expand::expand_command(&e.command, &c.env) },
         Some(Action::HttpGet(h)) => match resolve::resolve_port(&h.port, c) {
-            Ok(port) => SimAction::Http {
-                https: h.scheme == "HTTPS",
+            Ok(port) => SimAction::http(
+                h.scheme == "HTTPS",
                 port,
-                path: h.path.clone(),
-                host_header: h
-                    .http_headers
-                    .iter()
-                    .find(|x| x.name.eq_ignore_ascii_case("host"))
-                    .map(|x| x.value.clone()),
-            },
+                h.path.clone(),
+                h.http_headers.iter().find(|x| x.name.eq_ignore_ascii_case("host")).map(|x| x.value.clone()),
+            ),
             Err(e) => SimAction::Errored(e),
         },
         Some(Action::TcpSocket(t)) => match resolve::resolve_port(&t.port, c) {
             Ok(port) => SimAction::Tcp { port },
             Err(e) => SimAction::Errored(e),
         },
-        Some(Action::Grpc(g)) => SimAction::Grpc {
-            port: u16::try_from(g.port).unwrap_or(0),
-            service: g.service.clone().unwrap_or_default(),
-        },
+        Some(Action::Grpc(g)) => {
+            SimAction::Grpc { port: u16::try_from(g.port).unwrap_or(0), service: g.service.clone().unwrap_or_default() }
+        }
         None => SimAction::Errored("no handler".to_string()),
     }
 }
@@ -1246,9 +1184,6 @@ mod tests {
         assert_eq!(normalized_image("httpd"), "docker.io/library/httpd:latest");
         assert_eq!(normalized_image("nginx:1.27"), "docker.io/library/nginx:1.27");
         assert_eq!(normalized_image("team/app:v1"), "docker.io/team/app:v1");
-        assert_eq!(
-            normalized_image("registry.example.com:5000/app"),
-            "registry.example.com:5000/app:latest"
-        );
+        assert_eq!(normalized_image("registry.example.com:5000/app"), "registry.example.com:5000/app:latest");
     }
 }

@@ -22,6 +22,8 @@ pub enum SimAction {
         port: u16,
         path: String,
         host_header: Option<String>,
+        /// The request built once, so a probe that needs no redirect allocates nothing.
+        request: Request,
     },
     Tcp {
         port: u16,
@@ -76,10 +78,7 @@ fn reply(target: &mut Target<'_>, req: &Request) -> Reply {
     let listening = req.port().is_none_or(|p| target.declared.contains(&p));
     match (&mut target.running, listening) {
         (Some((instance, since)), true) => instance.respond(*since, req),
-        _ => Reply {
-            kind: ReplyKind::Refuse,
-            latency: Duration::ZERO,
-        },
+        _ => Reply { kind: ReplyKind::Refuse, latency: Duration::ZERO },
     }
 }
 
@@ -93,12 +92,9 @@ pub fn judge(action: &SimAction, target: &mut Target<'_>, exec_id: &mut dyn FnMu
     match action {
         SimAction::Errored(text) => done(Outcome::errored(text.clone()), 0),
         SimAction::Tcp { port } => tcp(*port, target),
-        SimAction::Http {
-            https,
-            port,
-            path,
-            host_header,
-        } => http(*https, *port, path, host_header.as_deref(), target),
+        SimAction::Http { https, port, path, host_header, request } => {
+            http(*https, *port, path, host_header.as_deref(), request, target)
+        }
         SimAction::Grpc { port, service } => grpc(*port, service, target),
         SimAction::Exec { argv } => exec(argv, target, exec_id),
     }
@@ -113,42 +109,48 @@ fn tcp(port: u16, target: &mut Target<'_>) -> Judged {
     }
 }
 
-fn http(https: bool, port: u16, path: &str, host_header: Option<&str>, target: &mut Target<'_>) -> Judged {
+impl SimAction {
+    /// An httpGet action with its request prepared.
+    pub fn http(https: bool, port: u16, path: String, host_header: Option<String>) -> SimAction {
+        let request = Request::Http { port, path: path.clone(), host: host_header.clone() };
+        SimAction::Http { https, port, path, host_header, request }
+    }
+}
+
+fn http(
+    https: bool,
+    port: u16,
+    path: &str,
+    host_header: Option<&str>,
+    first: &Request,
+    target: &mut Target<'_>,
+) -> Judged {
     let timeout = target.timeout_ns;
     let mut port = port;
-    let mut path = path.to_string();
+    let mut path = std::borrow::Cow::Borrowed(path);
+    let mut req = std::borrow::Cow::Borrowed(first);
     let mut elapsed = 0u64;
     for sent in 1..=MAX_REQUESTS + 1 {
-        let u = url(https, target.ip, port, &path);
-        let addr = SocketAddr::from((target.ip, port));
-        let req = Request::Http {
-            port,
-            path: path.clone(),
-            host: host_header.map(str::to_string),
-        };
         let r = reply(target, &req);
         let took = elapsed.saturating_add(ns(r.latency));
-        let timed_out = || done(Outcome::failure(gotext::url_error(&u, AWAITING_HEADERS)), timeout);
+        // Texts are built only for the outcomes that carry them.
+        let u = || url(https, target.ip, port, &path);
+        let addr = SocketAddr::from((target.ip, port));
         match r.kind {
             ReplyKind::Refuse => {
-                return done(
-                    Outcome::failure(gotext::url_error(&u, &gotext::dial_error(addr, &refused()))),
-                    elapsed,
-                );
+                return done(Outcome::failure(gotext::url_error(&u(), &gotext::dial_error(addr, &refused()))), elapsed);
             }
-            ReplyKind::Hang | ReplyKind::Accept => return timed_out(),
-            _ if took >= timeout => return timed_out(),
-            ReplyKind::Close => return done(Outcome::failure(gotext::url_error(&u, "EOF")), took),
+            ReplyKind::Hang | ReplyKind::Accept => {
+                return done(Outcome::failure(gotext::url_error(&u(), AWAITING_HEADERS)), timeout);
+            }
+            _ if took >= timeout => return done(Outcome::failure(gotext::url_error(&u(), AWAITING_HEADERS)), timeout),
+            ReplyKind::Close => return done(Outcome::failure(gotext::url_error(&u(), "EOF")), took),
             ReplyKind::Reset => {
                 let local = SocketAddr::from((Ipv4Addr::LOCALHOST, 40000 + (port % 20000)));
                 let text = gotext::read_error(Some(local), addr, &reset());
-                return done(Outcome::failure(gotext::url_error(&u, &text)), took);
+                return done(Outcome::failure(gotext::url_error(&u(), &text)), took);
             }
-            ReplyKind::Http {
-                status,
-                body_len,
-                redirect,
-            } => {
+            ReplyKind::Http { status, body_len, redirect } => {
                 let followed = matches!(status, 301 | 302 | 303 | 307 | 308);
                 match redirect {
                     Some(to) if followed => {
@@ -169,24 +171,25 @@ fn http(https: bool, port: u16, path: &str, host_header: Option<&str>, target: &
                             port = p;
                         }
                         if let Some(p) = &to.path {
-                            path = p.clone();
+                            path = std::borrow::Cow::Owned(p.clone());
                         }
+                        req = std::borrow::Cow::Owned(Request::Http {
+                            port,
+                            path: path.to_string(),
+                            host: host_header.map(str::to_string),
+                        });
                         elapsed = took;
                         continue;
                     }
                     _ => {
                         // Only warnings carry the body in their text; skip building it otherwise.
-                        let text = if (300..400).contains(&status) {
-                            body(status, body_len)
-                        } else {
-                            String::new()
-                        };
+                        let text = if (300..400).contains(&status) { body(status, body_len) } else { String::new() };
                         return done(status_outcome(status, text), took);
                     }
                 }
             }
             ReplyKind::Grpc(_) | ReplyKind::Exec { .. } => {
-                return done(Outcome::failure(gotext::url_error(&u, "EOF")), took);
+                return done(Outcome::failure(gotext::url_error(&u(), "EOF")), took);
             }
         }
     }
@@ -212,13 +215,7 @@ fn grpc(port: u16, service: &str, target: &mut Target<'_>) -> Judged {
             timeout,
         )
     };
-    let r = reply(
-        target,
-        &Request::Grpc {
-            port,
-            service: service.to_string(),
-        },
-    );
+    let r = reply(target, &Request::Grpc { port, service: service.to_string() });
     match r.kind {
         // grpc-go's blocking dial keeps retrying until the deadline.
         ReplyKind::Refuse => dial_failure(&gotext::dial_error(SocketAddr::from((target.ip, port)), &refused())),
@@ -226,10 +223,9 @@ fn grpc(port: u16, service: &str, target: &mut Target<'_>) -> Judged {
             dial_failure("the connection was accepted but the server sent nothing (no HTTP/2 preface)")
         }
         ReplyKind::Close | ReplyKind::Reset => dial_failure("the connection was closed before the HTTP/2 handshake"),
-        _ if ns(r.latency) >= timeout => done(
-            Outcome::failure(format!("timeout: health rpc did not complete within {within}")),
-            timeout,
-        ),
+        _ if ns(r.latency) >= timeout => {
+            done(Outcome::failure(format!("timeout: health rpc did not complete within {within}")), timeout)
+        }
         ReplyKind::Grpc(answer) => {
             let outcome = match answer {
                 GrpcAnswer::Serving => Outcome::success("service healthy"),
@@ -276,18 +272,12 @@ fn exec(argv: &[String], target: &mut Target<'_>, exec_id: &mut dyn FnMut() -> S
     let r = reply(target, &Request::Exec { argv: argv.to_vec() });
     let took = ns(r.latency);
     if took >= timeout {
-        return done(
-            Outcome::failure(messages::exec_timed_out(target.cfg, argv, timeout)),
-            timeout,
-        );
+        return done(Outcome::failure(messages::exec_timed_out(target.cfg, argv, timeout)), timeout);
     }
     match r.kind {
         ReplyKind::Exec { code: 0, output } => done(Outcome::success(output), took),
         ReplyKind::Exec { output, .. } => done(Outcome::failure(output), took),
-        ReplyKind::Hang => done(
-            Outcome::failure(messages::exec_timed_out(target.cfg, argv, timeout)),
-            timeout,
-        ),
+        ReplyKind::Hang => done(Outcome::failure(messages::exec_timed_out(target.cfg, argv, timeout)), timeout),
         _ => done(Outcome::failure(String::new()), took),
     }
 }
@@ -313,27 +303,13 @@ mod tests {
             timeout_ns: 1_000_000_000,
             cfg: &c,
         };
-        let action = SimAction::Http {
-            https: false,
-            port: 8080,
-            path: "/".into(),
-            host_header: None,
-        };
+        let action = SimAction::http(false, 8080, "/".into(), None);
         let j = judge(&action, &mut t, &mut || "x".into());
         assert_eq!(
             j.outcome.output,
             "Get \"http://127.1.0.0:8080/\": dial tcp 127.1.0.0:8080: connect: connection refused"
         );
-        let ok = judge(
-            &SimAction::Http {
-                https: false,
-                port: 80,
-                path: "/".into(),
-                host_header: None,
-            },
-            &mut t,
-            &mut || "x".into(),
-        );
+        let ok = judge(&SimAction::http(false, 80, "/".into(), None), &mut t, &mut || "x".into());
         assert!(ok.outcome.result.counts_as_success(), "{ok:?}");
     }
 
@@ -349,18 +325,10 @@ mod tests {
             timeout_ns: 1_000_000_000,
             cfg: &c,
         };
-        let j = judge(
-            &SimAction::Exec {
-                argv: vec!["ls /tmp/abc".into()],
-            },
-            &mut t,
-            &mut || "0".repeat(64),
-        );
+        let j = judge(&SimAction::Exec { argv: vec!["ls /tmp/abc".into()] }, &mut t, &mut || "0".repeat(64));
         assert!(j.outcome.errored);
         assert!(
-            j.outcome
-                .output
-                .ends_with("exec: \"ls /tmp/abc\": stat ls /tmp/abc: no such file or directory: unknown")
+            j.outcome.output.ends_with("exec: \"ls /tmp/abc\": stat ls /tmp/abc: no such file or directory: unknown")
         );
     }
 }

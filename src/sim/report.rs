@@ -123,12 +123,7 @@ fn percentiles(mut v: Vec<u64>) -> Option<Percentiles> {
         let i = ((v.len() as f64 * q).ceil() as usize).clamp(1, v.len()) - 1;
         secs(v[i])
     };
-    Some(Percentiles {
-        p50: at(0.5),
-        p90: at(0.9),
-        p99: at(0.99),
-        max: secs(v[v.len() - 1]),
-    })
+    Some(Percentiles { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: secs(v[v.len() - 1]) })
 }
 
 pub fn summary(r: &SimResult) -> Summary {
@@ -144,11 +139,7 @@ pub fn summary(r: &SimResult) -> Summary {
         time_to_ready_s: percentiles(ready),
         time_to_started_s: percentiles(started),
         probe_runs: r.probe_runs,
-        probes_per_s: if r.end_ns == 0 {
-            0.0
-        } else {
-            r.probe_runs as f64 / (r.end_ns as f64 / SECOND as f64)
-        },
+        probes_per_s: if r.end_ns == 0 { 0.0 } else { r.probe_runs as f64 / (r.end_ns as f64 / SECOND as f64) },
         probe_failures: r.pods.iter().map(|p| p.stats.failures.iter().sum::<u64>()).sum(),
         probes_errored: r.pods.iter().map(|p| p.stats.errored.iter().sum::<u64>()).sum(),
         events_emitted: r.events.emitted.len(),
@@ -224,11 +215,7 @@ pub fn json(r: &SimResult, with_probes: bool) -> JsonResult {
                 .map(|p| JsonProbe {
                     t_s: secs(p.t_ns),
                     pod: name(p.pod),
-                    container: r.pods[p.pod as usize]
-                        .containers
-                        .get(p.container as usize)
-                        .cloned()
-                        .unwrap_or_default(),
+                    container: r.pods[p.pod as usize].containers.get(p.container as usize).cloned().unwrap_or_default(),
                     probe: p.probe.as_str(),
                     result: p.result.as_str(),
                     errored: p.errored,
@@ -249,9 +236,7 @@ pub const DETAILED_PODS: usize = 10;
 pub fn watch_text(r: &SimResult, created_ns: &[u64]) -> String {
     let mut t = Table::new(&["NAME", "READY", "STATUS", "RESTARTS", "AGE"]);
     for w in r.watch.iter().filter(|w| (w.pod as usize) < DETAILED_PODS) {
-        let age = w
-            .t_ns
-            .saturating_sub(created_ns.get(w.pod as usize).copied().unwrap_or(0));
+        let age = w.t_ns.saturating_sub(created_ns.get(w.pod as usize).copied().unwrap_or(0));
         t.row(vec![
             r.pods[w.pod as usize].name.clone(),
             w.ready.clone(),
@@ -273,31 +258,15 @@ pub fn events_text(r: &SimResult, pod: u32) -> String {
         return out;
     }
     let mut t = Table::new(&["Type", "Reason", "Age", "From", "Message"]);
-    t.row(vec![
-        "----".into(),
-        "------".into(),
-        "----".into(),
-        "----".into(),
-        "-------".into(),
-    ]);
+    t.row(vec!["----".into(), "------".into(), "----".into(), "----".into(), "-------".into()]);
     for e in events {
         let first = duration::human(now.saturating_sub(e.first_ns));
         let age = if e.count > 1 {
-            format!(
-                "{} (x{} over {first})",
-                duration::human(now.saturating_sub(e.last_ns)),
-                e.count
-            )
+            format!("{} (x{} over {first})", duration::human(now.saturating_sub(e.last_ns)), e.count)
         } else {
             first
         };
-        t.row(vec![
-            e.kind.as_str().into(),
-            e.reason.into(),
-            age,
-            e.from.into(),
-            e.message.trim().to_string(),
-        ]);
+        t.row(vec![e.kind.as_str().into(), e.reason.into(), age, e.from.into(), e.message.trim().to_string()]);
     }
     out.push_str("Events:\n");
     for line in t.render().lines() {
@@ -326,11 +295,7 @@ pub fn pods_text(r: &SimResult) -> String {
         let s = &p.stats;
         t.row(vec![
             p.name.clone(),
-            if p.removed {
-                "Deleted".to_string()
-            } else {
-                p.phase.as_str().to_string()
-            },
+            if p.removed { "Deleted".to_string() } else { p.phase.as_str().to_string() },
             if p.ready { "yes" } else { "no" }.to_string(),
             p.restarts.to_string(),
             at(s.started_ns),

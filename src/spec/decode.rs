@@ -17,11 +17,7 @@ use super::yaml::type_name;
 
 /// `parent.name`, or `name` at the root.
 pub fn child(path: &str, name: &str) -> String {
-    if path.is_empty() {
-        name.to_string()
-    } else {
-        format!("{path}.{name}")
-    }
+    if path.is_empty() { name.to_string() } else { format!("{path}.{name}") }
 }
 
 /// `parent[i]`.
@@ -36,13 +32,7 @@ pub struct Decoder {
 }
 
 fn wrong_type(path: &str, v: &Value, expected: &'static str) -> FieldError {
-    FieldError {
-        path: path.to_string(),
-        kind: ErrorKind::WrongType {
-            value: describe(v),
-            expected,
-        },
-    }
+    FieldError { path: path.to_string(), kind: ErrorKind::WrongType { value: describe(v), expected } }
 }
 
 /// A value as it appears in a "wrong type" message: scalars as written, collections by type.
@@ -78,10 +68,7 @@ impl Decoder {
             let Some(name) = key.as_str() else {
                 self.push(FieldError {
                     path: path.to_string(),
-                    kind: ErrorKind::WrongType {
-                        value: describe(key),
-                        expected: "a field name (a string)",
-                    },
+                    kind: ErrorKind::WrongType { value: describe(key), expected: "a field name (a string)" },
                 });
                 continue;
             };
@@ -89,10 +76,7 @@ impl Decoder {
                 let suggestion = suggest::nearest(name, known.all()).map(str::to_string);
                 self.push(FieldError {
                     path: child(path, name),
-                    kind: ErrorKind::UnknownField {
-                        name: name.to_string(),
-                        suggestion,
-                    },
+                    kind: ErrorKind::UnknownField { name: name.to_string(), suggestion },
                 });
             }
         }
@@ -173,11 +157,7 @@ impl Decoder {
 
     pub fn string_list(&mut self, v: &Value, path: &str) -> Vec<String> {
         let items = self.list(v, path);
-        items
-            .iter()
-            .enumerate()
-            .filter_map(|(i, item)| self.string(item, &index(path, i)))
-            .collect()
+        items.iter().enumerate().filter_map(|(i, item)| self.string(item, &index(path, i))).collect()
     }
 
     pub fn string_map(&mut self, v: &Value, path: &str) -> BTreeMap<String, String> {
@@ -217,9 +197,7 @@ impl Decoder {
     }
 
     fn int32_or_zero(&mut self, m: &Mapping, path: &str, name: &str) -> i32 {
-        get(m, name)
-            .and_then(|v| self.int32(v, &child(path, name)))
-            .unwrap_or(0)
+        get(m, name).and_then(|v| self.int32(v, &child(path, name))).unwrap_or(0)
     }
 
     fn opt_int64(&mut self, m: &Mapping, path: &str, name: &str) -> Option<i64> {
@@ -252,11 +230,7 @@ impl Decoder {
         };
         let list_path = child(path, name);
         let items = self.list(v, &list_path);
-        items
-            .iter()
-            .enumerate()
-            .map(|(i, c)| self.container(c, &index(&list_path, i)))
-            .collect()
+        items.iter().enumerate().map(|(i, c)| self.container(c, &index(&list_path, i))).collect()
     }
 
     pub fn container(&mut self, v: &Value, path: &str) -> Container {
@@ -289,20 +263,12 @@ impl Decoder {
         if let Some(v) = get(m, "ports") {
             let p = child(path, "ports");
             let items = self.list(v, &p);
-            c.ports = items
-                .iter()
-                .enumerate()
-                .filter_map(|(i, v)| self.container_port(v, &index(&p, i)))
-                .collect();
+            c.ports = items.iter().enumerate().filter_map(|(i, v)| self.container_port(v, &index(&p, i))).collect();
         }
         if let Some(v) = get(m, "env") {
             let p = child(path, "env");
             let items = self.list(v, &p);
-            c.env = items
-                .iter()
-                .enumerate()
-                .filter_map(|(i, v)| self.env_var(v, &index(&p, i)))
-                .collect();
+            c.env = items.iter().enumerate().filter_map(|(i, v)| self.env_var(v, &index(&p, i))).collect();
         }
         for t in ProbeType::ALL {
             let probe = get(m, t.field()).and_then(|v| self.probe(v, &child(path, t.field())));
@@ -374,9 +340,7 @@ impl Decoder {
     fn http_get(&mut self, v: &Value, path: &str) -> Option<HttpGetAction> {
         let m = self.object(v, path, &fields::HTTP_GET_ACTION)?;
         let port = match get(m, "port") {
-            Some(v) => self
-                .int_or_string(v, &child(path, "port"))
-                .unwrap_or(IntOrString::Int(0)),
+            Some(v) => self.int_or_string(v, &child(path, "port")).unwrap_or(IntOrString::Int(0)),
             None => IntOrString::Int(0),
         };
         let mut http_headers = Vec::new();
@@ -405,23 +369,15 @@ impl Decoder {
     fn tcp_socket(&mut self, v: &Value, path: &str) -> Option<TcpSocketAction> {
         let m = self.object(v, path, &fields::TCP_SOCKET_ACTION)?;
         let port = match get(m, "port") {
-            Some(v) => self
-                .int_or_string(v, &child(path, "port"))
-                .unwrap_or(IntOrString::Int(0)),
+            Some(v) => self.int_or_string(v, &child(path, "port")).unwrap_or(IntOrString::Int(0)),
             None => IntOrString::Int(0),
         };
-        Some(TcpSocketAction {
-            port,
-            host: self.opt_string(m, path, "host"),
-        })
+        Some(TcpSocketAction { port, host: self.opt_string(m, path, "host") })
     }
 
     fn grpc(&mut self, v: &Value, path: &str) -> Option<GrpcAction> {
         let m = self.object(v, path, &fields::GRPC_ACTION)?;
-        Some(GrpcAction {
-            port: self.int32_or_zero(m, path, "port"),
-            service: self.opt_string(m, path, "service"),
-        })
+        Some(GrpcAction { port: self.int32_or_zero(m, path, "port"), service: self.opt_string(m, path, "service") })
     }
 
     fn lifecycle(&mut self, v: &Value, path: &str) -> Option<Lifecycle> {
@@ -437,9 +393,8 @@ impl Decoder {
         let sleep = match get(m, "sleep") {
             Some(v) => {
                 let sp = child(path, "sleep");
-                self.object(v, &sp, &fields::SLEEP_ACTION).map(|sm| SleepAction {
-                    seconds: self.opt_int64(sm, &sp, "seconds").unwrap_or(0),
-                })
+                self.object(v, &sp, &fields::SLEEP_ACTION)
+                    .map(|sm| SleepAction { seconds: self.opt_int64(sm, &sp, "seconds").unwrap_or(0) })
             }
             None => None,
         };
@@ -475,19 +430,13 @@ mod tests {
     #[test]
     fn a_string_where_a_number_belongs_is_an_error() {
         let (_, errs) = probe("httpGet: {port: 80}\nperiodSeconds: \"10s\"\n");
-        assert_eq!(
-            errs,
-            [r#"livenessProbe.periodSeconds: Invalid value: "10s": must be an integer (int32)"#]
-        );
+        assert_eq!(errs, [r#"livenessProbe.periodSeconds: Invalid value: "10s": must be an integer (int32)"#]);
     }
 
     #[test]
     fn a_list_where_a_map_belongs_is_an_error() {
         let (p, errs) = probe("httpGet: [80]\n");
-        assert_eq!(
-            errs,
-            ["livenessProbe.httpGet: Invalid value: a list: must be an object (a map of fields)"]
-        );
+        assert_eq!(errs, ["livenessProbe.httpGet: Invalid value: a list: must be an object (a map of fields)"]);
         assert_eq!(p.map(|p| p.handler.http_get.is_none()), Some(true));
     }
 
@@ -496,10 +445,7 @@ mod tests {
         // `port: "80"` is a string in the API, i.e. a port *name*, and validation rejects it.
         let (p, errs) = probe("tcpSocket: {port: \"80\"}\n");
         assert!(errs.is_empty(), "{errs:?}");
-        assert_eq!(
-            p.unwrap().handler.tcp_socket.unwrap().port,
-            IntOrString::String("80".into())
-        );
+        assert_eq!(p.unwrap().handler.tcp_socket.unwrap().port, IntOrString::String("80".into()));
     }
 
     #[test]
@@ -512,9 +458,6 @@ mod tests {
     #[test]
     fn numbers_out_of_int32_range_are_errors() {
         let (_, errs) = probe("exec: {command: [x]}\nfailureThreshold: 3000000000\n");
-        assert_eq!(
-            errs,
-            ["livenessProbe.failureThreshold: Invalid value: 3000000000: must be an integer (int32)"]
-        );
+        assert_eq!(errs, ["livenessProbe.failureThreshold: Invalid value: 3000000000: must be an integer (int32)"]);
     }
 }

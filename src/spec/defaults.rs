@@ -38,10 +38,7 @@ pub fn container(c: &mut Container) {
             p.protocol = "TCP".to_string();
         }
     }
-    for p in [&mut c.liveness_probe, &mut c.readiness_probe, &mut c.startup_probe]
-        .into_iter()
-        .flatten()
-    {
+    for p in [&mut c.liveness_probe, &mut c.readiness_probe, &mut c.startup_probe].into_iter().flatten() {
         probe(p);
     }
     if let Some(l) = &mut c.lifecycle {
@@ -84,11 +81,7 @@ fn http_get(g: &mut HttpGetAction) {
 /// `Always` when the image's tag is `latest` — which includes an image with neither tag nor
 /// digest, since the reference parser defaults the tag to `latest` — else `IfNotPresent`.
 pub fn default_pull_policy(image: &str) -> &'static str {
-    if image_tag(image).as_deref() == Some("latest") {
-        "Always"
-    } else {
-        "IfNotPresent"
-    }
+    if image_tag(image).as_deref() == Some("latest") { "Always" } else { "IfNotPresent" }
 }
 
 /// The tag of an image reference as docker's reference parser sees it: `latest` when there

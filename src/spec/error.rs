@@ -80,27 +80,15 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn invalid(path: impl Into<String>, value: impl Into<BadValue>, detail: impl Into<String>) -> Self {
-        FieldError {
-            path: path.into(),
-            kind: ErrorKind::Invalid {
-                value: value.into(),
-                detail: detail.into(),
-            },
-        }
+        FieldError { path: path.into(), kind: ErrorKind::Invalid { value: value.into(), detail: detail.into() } }
     }
 
     pub fn required(path: impl Into<String>, detail: impl Into<String>) -> Self {
-        FieldError {
-            path: path.into(),
-            kind: ErrorKind::Required { detail: detail.into() },
-        }
+        FieldError { path: path.into(), kind: ErrorKind::Required { detail: detail.into() } }
     }
 
     pub fn forbidden(path: impl Into<String>, detail: impl Into<String>) -> Self {
-        FieldError {
-            path: path.into(),
-            kind: ErrorKind::Forbidden { detail: detail.into() },
-        }
+        FieldError { path: path.into(), kind: ErrorKind::Forbidden { detail: detail.into() } }
     }
 
     pub fn unsupported(path: impl Into<String>, value: impl Into<BadValue>, supported: &[&str]) -> Self {
@@ -114,10 +102,7 @@ impl FieldError {
     }
 
     pub fn duplicate(path: impl Into<String>, value: impl Into<BadValue>) -> Self {
-        FieldError {
-            path: path.into(),
-            kind: ErrorKind::Duplicate { value: value.into() },
-        }
+        FieldError { path: path.into(), kind: ErrorKind::Duplicate { value: value.into() } }
     }
 }
 
@@ -142,11 +127,7 @@ impl fmt::Display for FieldError {
             ErrorKind::Forbidden { detail } => write!(f, "{path}: Forbidden: {detail}"),
             ErrorKind::Unsupported { value, supported } => {
                 let quoted: Vec<String> = supported.iter().map(|s| go_quote(s)).collect();
-                write!(
-                    f,
-                    "{path}: Unsupported value: {value}: supported values: {}",
-                    quoted.join(", ")
-                )
+                write!(f, "{path}: Unsupported value: {value}: supported values: {}", quoted.join(", "))
             }
             ErrorKind::Duplicate { value } => write!(f, "{path}: Duplicate value: {value}"),
             ErrorKind::UnknownField { name, suggestion } => {
@@ -192,12 +173,7 @@ pub enum LoadError {
     /// `location` is empty for a single-document file, else `document 2: ` (and
     /// `items[0]: ` inside a List).
     #[error("{}", render_invalid(.file, .location, .object, .errors))]
-    Invalid {
-        file: String,
-        location: String,
-        object: String,
-        errors: Vec<FieldError>,
-    },
+    Invalid { file: String, location: String, object: String, errors: Vec<FieldError> },
 }
 
 /// kubectl's shape (MultilineError): one error on the same line, several as `* ` lines.
@@ -222,22 +198,13 @@ mod tests {
     #[test]
     fn renders_like_apimachinery() {
         let e = FieldError::invalid("spec.containers[0].livenessProbe.successThreshold", 2, "must be 1");
-        assert_eq!(
-            e.to_string(),
-            "spec.containers[0].livenessProbe.successThreshold: Invalid value: 2: must be 1"
-        );
+        assert_eq!(e.to_string(), "spec.containers[0].livenessProbe.successThreshold: Invalid value: 2: must be 1");
         let e = FieldError::unsupported("x.scheme", "FTP", &["HTTP", "HTTPS"]);
-        assert_eq!(
-            e.to_string(),
-            r#"x.scheme: Unsupported value: "FTP": supported values: "HTTP", "HTTPS""#
-        );
+        assert_eq!(e.to_string(), r#"x.scheme: Unsupported value: "FTP": supported values: "HTTP", "HTTPS""#);
         let e = FieldError::required("x.exec.command", "");
         assert_eq!(e.to_string(), "x.exec.command: Required value");
         let e = FieldError::forbidden("x.httpGet", "may not specify more than 1 handler type");
-        assert_eq!(
-            e.to_string(),
-            "x.httpGet: Forbidden: may not specify more than 1 handler type"
-        );
+        assert_eq!(e.to_string(), "x.httpGet: Forbidden: may not specify more than 1 handler type");
     }
 
     #[test]

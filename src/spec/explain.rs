@@ -23,15 +23,7 @@ fn none() -> Vec<FieldDoc> {
 }
 
 const fn leaf(name: &'static str, type_name: &'static str, description: &'static str) -> FieldDoc {
-    FieldDoc {
-        name,
-        type_name,
-        description,
-        required: false,
-        default: None,
-        minimum: None,
-        children: none,
-    }
+    FieldDoc { name, type_name, description, required: false, default: None, minimum: None, children: none }
 }
 
 const fn object(
@@ -40,15 +32,7 @@ const fn object(
     description: &'static str,
     children: fn() -> Vec<FieldDoc>,
 ) -> FieldDoc {
-    FieldDoc {
-        name,
-        type_name,
-        description,
-        required: false,
-        default: None,
-        minimum: None,
-        children,
-    }
+    FieldDoc { name, type_name, description, required: false, default: None, minimum: None, children }
 }
 
 impl FieldDoc {
@@ -146,12 +130,8 @@ fn container_port_fields() -> Vec<FieldDoc> {
             "string",
             "If specified, this must be an IANA_SVC_NAME and unique within the pod. Each named port in a pod must have a unique name. Name for the port that can be referred to by services.",
         ),
-        leaf(
-            "protocol",
-            "string",
-            "Protocol for port. Must be UDP, TCP, or SCTP. Defaults to \"TCP\".",
-        )
-        .with_default("TCP"),
+        leaf("protocol", "string", "Protocol for port. Must be UDP, TCP, or SCTP. Defaults to \"TCP\".")
+            .with_default("TCP"),
     ]
 }
 
@@ -289,11 +269,7 @@ pub enum ExplainError {
     )]
     UnknownResource { resource: String },
     #[error("field {field:?} does not exist in {parent}{}", suggestion_text(.suggestions))]
-    UnknownField {
-        field: String,
-        parent: String,
-        suggestions: Vec<&'static str>,
-    },
+    UnknownField { field: String, parent: String, suggestions: Vec<&'static str> },
 }
 
 fn suggestion_text(suggestions: &[&str]) -> String {
@@ -316,9 +292,7 @@ pub fn resolve(path: &str) -> Result<Resolved, ExplainError> {
     let mut parts = path.split('.').filter(|p| !p.is_empty());
     let resource = parts.next().unwrap_or("");
     if !matches!(resource.to_ascii_lowercase().as_str(), "pods" | "pod" | "po") {
-        return Err(ExplainError::UnknownResource {
-            resource: resource.to_string(),
-        });
+        return Err(ExplainError::UnknownResource { resource: resource.to_string() });
     }
     let mut walked = vec!["pods"];
     let mut field: Option<FieldDoc> = None;
@@ -331,21 +305,13 @@ pub fn resolve(path: &str) -> Result<Resolved, ExplainError> {
                 Some(n) => vec![n],
                 None => super::suggest::nearest_n(part, names.iter().copied(), 3),
             };
-            return Err(ExplainError::UnknownField {
-                field: part.to_string(),
-                parent: walked.join("."),
-                suggestions,
-            });
+            return Err(ExplainError::UnknownField { field: part.to_string(), parent: walked.join("."), suggestions });
         };
         walked.push(found.name);
         children = (found.children)();
         field = Some(found);
     }
-    Ok(Resolved {
-        path: walked,
-        field,
-        children,
-    })
+    Ok(Resolved { path: walked, field, children })
 }
 
 /// Break text into lines of at most `width` characters (a longer word stands alone).
@@ -385,9 +351,7 @@ mod tests {
     fn resolves_nested_fields_and_suggests_typos() {
         let r = resolve("pods.spec.containers.livenessProbe.periodSeconds").unwrap();
         assert_eq!(r.field.unwrap().default, Some("10"));
-        let err = resolve("po.spec.containers.readinessProbe.timeoutSecoonds")
-            .err()
-            .unwrap();
+        let err = resolve("po.spec.containers.readinessProbe.timeoutSecoonds").err().unwrap();
         assert_eq!(
             err.to_string(),
             "field \"timeoutSecoonds\" does not exist in pods.spec.containers.readinessProbe; did you mean \"timeoutSeconds\"?"

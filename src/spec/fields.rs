@@ -20,15 +20,9 @@ impl Fields {
     }
 }
 
-pub const OBJECT: Fields = Fields {
-    modeled: &["apiVersion", "kind", "metadata", "spec"],
-    other: &["status"],
-};
+pub const OBJECT: Fields = Fields { modeled: &["apiVersion", "kind", "metadata", "spec"], other: &["status"] };
 
-pub const LIST: Fields = Fields {
-    modeled: &["apiVersion", "kind", "items"],
-    other: &["metadata"],
-};
+pub const LIST: Fields = Fields { modeled: &["apiVersion", "kind", "items"], other: &["metadata"] };
 
 pub const OBJECT_META: Fields = Fields {
     modeled: &["name", "generateName", "namespace", "annotations"],
@@ -47,21 +41,11 @@ pub const OBJECT_META: Fields = Fields {
     ],
 };
 
-pub const POD_TEMPLATE_SPEC: Fields = Fields {
-    modeled: &["metadata", "spec"],
-    other: &[],
-};
+pub const POD_TEMPLATE_SPEC: Fields = Fields { modeled: &["metadata", "spec"], other: &[] };
 
 pub const DEPLOYMENT_SPEC: Fields = Fields {
     modeled: &["replicas", "template"],
-    other: &[
-        "selector",
-        "strategy",
-        "minReadySeconds",
-        "revisionHistoryLimit",
-        "paused",
-        "progressDeadlineSeconds",
-    ],
+    other: &["selector", "strategy", "minReadySeconds", "revisionHistoryLimit", "paused", "progressDeadlineSeconds"],
 };
 
 pub const STATEFUL_SET_SPEC: Fields = Fields {
@@ -84,10 +68,8 @@ pub const DAEMON_SET_SPEC: Fields = Fields {
     other: &["selector", "updateStrategy", "minReadySeconds", "revisionHistoryLimit"],
 };
 
-pub const REPLICA_SET_SPEC: Fields = Fields {
-    modeled: &["replicas", "template"],
-    other: &["selector", "minReadySeconds"],
-};
+pub const REPLICA_SET_SPEC: Fields =
+    Fields { modeled: &["replicas", "template"], other: &["selector", "minReadySeconds"] };
 
 pub const JOB_SPEC: Fields = Fields {
     modeled: &["parallelism", "template"],
@@ -122,19 +104,10 @@ pub const CRON_JOB_SPEC: Fields = Fields {
     ],
 };
 
-pub const JOB_TEMPLATE_SPEC: Fields = Fields {
-    modeled: &["metadata", "spec"],
-    other: &[],
-};
+pub const JOB_TEMPLATE_SPEC: Fields = Fields { modeled: &["metadata", "spec"], other: &[] };
 
 pub const POD_SPEC: Fields = Fields {
-    modeled: &[
-        "containers",
-        "initContainers",
-        "restartPolicy",
-        "terminationGracePeriodSeconds",
-        "nodeName",
-    ],
+    modeled: &["containers", "initContainers", "restartPolicy", "terminationGracePeriodSeconds", "nodeName"],
     other: &[
         "volumes",
         "ephemeralContainers",
@@ -208,15 +181,10 @@ pub const CONTAINER: Fields = Fields {
     ],
 };
 
-pub const CONTAINER_PORT: Fields = Fields {
-    modeled: &["name", "containerPort", "protocol"],
-    other: &["hostPort", "hostIP"],
-};
+pub const CONTAINER_PORT: Fields =
+    Fields { modeled: &["name", "containerPort", "protocol"], other: &["hostPort", "hostIP"] };
 
-pub const ENV_VAR: Fields = Fields {
-    modeled: &["name", "value", "valueFrom"],
-    other: &[],
-};
+pub const ENV_VAR: Fields = Fields { modeled: &["name", "value", "valueFrom"], other: &[] };
 
 pub const PROBE: Fields = Fields {
     modeled: &[
@@ -234,42 +202,18 @@ pub const PROBE: Fields = Fields {
     other: &[],
 };
 
-pub const EXEC_ACTION: Fields = Fields {
-    modeled: &["command"],
-    other: &[],
-};
+pub const EXEC_ACTION: Fields = Fields { modeled: &["command"], other: &[] };
 
-pub const HTTP_GET_ACTION: Fields = Fields {
-    modeled: &["path", "port", "host", "scheme", "httpHeaders"],
-    other: &[],
-};
+pub const HTTP_GET_ACTION: Fields = Fields { modeled: &["path", "port", "host", "scheme", "httpHeaders"], other: &[] };
 
-pub const HTTP_HEADER: Fields = Fields {
-    modeled: &["name", "value"],
-    other: &[],
-};
+pub const HTTP_HEADER: Fields = Fields { modeled: &["name", "value"], other: &[] };
 
-pub const TCP_SOCKET_ACTION: Fields = Fields {
-    modeled: &["port", "host"],
-    other: &[],
-};
+pub const TCP_SOCKET_ACTION: Fields = Fields { modeled: &["port", "host"], other: &[] };
 
-pub const GRPC_ACTION: Fields = Fields {
-    modeled: &["port", "service"],
-    other: &[],
-};
+pub const GRPC_ACTION: Fields = Fields { modeled: &["port", "service"], other: &[] };
 
-pub const LIFECYCLE: Fields = Fields {
-    modeled: &["postStart", "preStop"],
-    other: &["stopSignal"],
-};
+pub const LIFECYCLE: Fields = Fields { modeled: &["postStart", "preStop"], other: &["stopSignal"] };
 
-pub const LIFECYCLE_HANDLER: Fields = Fields {
-    modeled: &["exec", "httpGet", "tcpSocket", "sleep"],
-    other: &[],
-};
+pub const LIFECYCLE_HANDLER: Fields = Fields { modeled: &["exec", "httpGet", "tcpSocket", "sleep"], other: &[] };
 
-pub const SLEEP_ACTION: Fields = Fields {
-    modeled: &["seconds"],
-    other: &[],
-};
+pub const SLEEP_ACTION: Fields = Fields { modeled: &["seconds"], other: &[] };

@@ -24,10 +24,7 @@ pub struct Loaded {
 impl Loaded {
     /// Containers across all pod templates (a Deployment's template counts once).
     pub fn container_count(&self) -> usize {
-        self.pods
-            .iter()
-            .map(|p| p.spec.containers.len() + p.spec.init_containers.len())
-            .sum()
+        self.pods.iter().map(|p| p.spec.containers.len() + p.spec.init_containers.len()).sum()
     }
 
     pub fn probe_count(&self) -> usize {
@@ -47,41 +44,13 @@ struct WorkloadKind {
 }
 
 const POD_KINDS: &[WorkloadKind] = &[
-    WorkloadKind {
-        kind: "Pod",
-        api_versions: &["v1"],
-        spec_fields: None,
-    },
-    WorkloadKind {
-        kind: "Deployment",
-        api_versions: &["apps/v1"],
-        spec_fields: Some(&fields::DEPLOYMENT_SPEC),
-    },
-    WorkloadKind {
-        kind: "StatefulSet",
-        api_versions: &["apps/v1"],
-        spec_fields: Some(&fields::STATEFUL_SET_SPEC),
-    },
-    WorkloadKind {
-        kind: "DaemonSet",
-        api_versions: &["apps/v1"],
-        spec_fields: Some(&fields::DAEMON_SET_SPEC),
-    },
-    WorkloadKind {
-        kind: "ReplicaSet",
-        api_versions: &["apps/v1"],
-        spec_fields: Some(&fields::REPLICA_SET_SPEC),
-    },
-    WorkloadKind {
-        kind: "Job",
-        api_versions: &["batch/v1"],
-        spec_fields: Some(&fields::JOB_SPEC),
-    },
-    WorkloadKind {
-        kind: "CronJob",
-        api_versions: &["batch/v1"],
-        spec_fields: Some(&fields::CRON_JOB_SPEC),
-    },
+    WorkloadKind { kind: "Pod", api_versions: &["v1"], spec_fields: None },
+    WorkloadKind { kind: "Deployment", api_versions: &["apps/v1"], spec_fields: Some(&fields::DEPLOYMENT_SPEC) },
+    WorkloadKind { kind: "StatefulSet", api_versions: &["apps/v1"], spec_fields: Some(&fields::STATEFUL_SET_SPEC) },
+    WorkloadKind { kind: "DaemonSet", api_versions: &["apps/v1"], spec_fields: Some(&fields::DAEMON_SET_SPEC) },
+    WorkloadKind { kind: "ReplicaSet", api_versions: &["apps/v1"], spec_fields: Some(&fields::REPLICA_SET_SPEC) },
+    WorkloadKind { kind: "Job", api_versions: &["batch/v1"], spec_fields: Some(&fields::JOB_SPEC) },
+    WorkloadKind { kind: "CronJob", api_versions: &["batch/v1"], spec_fields: Some(&fields::CRON_JOB_SPEC) },
 ];
 
 /// Built-in kinds that carry no pods: skipped with a note. (Custom resources — an apiVersion
@@ -132,21 +101,14 @@ const OTHER_KINDS: &[&str] = &[
 /// Load a file path, or standard input for `-`.
 pub fn load_file(path: &str) -> Result<Loaded, Vec<LoadError>> {
     let name = yaml::display_name(path);
-    let text = yaml::read_text(path).map_err(|e| {
-        vec![LoadError::File {
-            file: name.clone(),
-            message: e.to_string(),
-        }]
-    })?;
+    let text =
+        yaml::read_text(path).map_err(|e| vec![LoadError::File { file: name.clone(), message: e.to_string() }])?;
     load_str(&name, &text)
 }
 
 /// Load YAML text; `file` names it in messages.
 pub fn load_str(file: &str, text: &str) -> Result<Loaded, Vec<LoadError>> {
-    let file_error = |message: String| LoadError::File {
-        file: file.to_string(),
-        message,
-    };
+    let file_error = |message: String| LoadError::File { file: file.to_string(), message };
     let docs = yaml::parse_documents(text).map_err(|e| vec![file_error(e.to_string())])?;
     let mut loaded = Loaded::default();
     let mut errors = Vec::new();
@@ -155,17 +117,11 @@ pub fn load_str(file: &str, text: &str) -> Result<Loaded, Vec<LoadError>> {
         if matches!(doc, Value::Null) {
             continue;
         }
-        let prefix = if multi {
-            format!("document {}: ", i + 1)
-        } else {
-            String::new()
-        };
+        let prefix = if multi { format!("document {}: ", i + 1) } else { String::new() };
         load_object(file, doc, i, &prefix, &mut loaded, &mut errors);
     }
     if loaded.pods.is_empty() && errors.is_empty() && loaded.notes.is_empty() {
-        errors.push(file_error(
-            "no Kubernetes objects found (the file is empty)".to_string(),
-        ));
+        errors.push(file_error("no Kubernetes objects found (the file is empty)".to_string()));
     }
     if errors.is_empty() { Ok(loaded) } else { Err(errors) }
 }
@@ -178,10 +134,8 @@ fn load_object(
     loaded: &mut Loaded,
     errors: &mut Vec<LoadError>,
 ) {
-    let file_error = |message: String| LoadError::File {
-        file: file.to_string(),
-        message: format!("{prefix}{message}"),
-    };
+    let file_error =
+        |message: String| LoadError::File { file: file.to_string(), message: format!("{prefix}{message}") };
     let Value::Mapping(m) = doc else {
         errors.push(file_error(format!(
             "expected a Kubernetes object (a map with apiVersion and kind), found {}",
@@ -238,10 +192,7 @@ fn load_object(
         .unwrap_or("");
     let is_custom = api_version.contains('.') && !api_version.split('/').next().unwrap_or("").ends_with("k8s.io");
     if OTHER_KINDS.contains(&kind) || is_custom {
-        loaded.notes.push(format!(
-            "{file}: {prefix}skipped {kind} {} (no pods in it)",
-            go_quote(name)
-        ));
+        loaded.notes.push(format!("{file}: {prefix}skipped {kind} {} (no pods in it)", go_quote(name)));
         return;
     }
     let known = POD_KINDS.iter().map(|w| w.kind).chain(OTHER_KINDS.iter().copied());
@@ -249,11 +200,7 @@ fn load_object(
         Some(s) => format!(", did you mean {}?", go_quote(s)),
         None => String::new(),
     };
-    errors.push(file_error(format!(
-        "unknown kind {} in version {}{hint}",
-        go_quote(kind),
-        go_quote(api_version)
-    )));
+    errors.push(file_error(format!("unknown kind {} in version {}{hint}", go_quote(kind), go_quote(api_version))));
 }
 
 fn load_list(file: &str, m: &Mapping, document: usize, prefix: &str, loaded: &mut Loaded, errors: &mut Vec<LoadError>) {
@@ -286,10 +233,7 @@ fn load_workload(wk: &WorkloadKind, m: &Mapping, document: usize) -> Result<Pod,
     let meta = object_meta(&mut d, m, "metadata");
     let object = format!("{} {}", wk.kind, go_quote(&meta.name));
     if meta.name.is_empty() && meta.generate_name.is_empty() {
-        d.push(FieldError::required(
-            "metadata.name",
-            "name or generateName is required",
-        ));
+        d.push(FieldError::required("metadata.name", "name or generateName is required"));
     }
 
     let (spec_path, template_meta, spec_value, replicas) = match wk.spec_fields {
@@ -310,25 +254,11 @@ fn load_workload(wk: &WorkloadKind, m: &Mapping, document: usize) -> Result<Pod,
 
     let annotations = template_meta.map(|t| t.annotations).unwrap_or(meta.annotations);
     let mut pod = Pod {
-        name: if meta.name.is_empty() {
-            meta.generate_name.clone()
-        } else {
-            meta.name.clone()
-        },
-        namespace: if meta.namespace.is_empty() {
-            "default".to_string()
-        } else {
-            meta.namespace
-        },
+        name: if meta.name.is_empty() { meta.generate_name.clone() } else { meta.name.clone() },
+        namespace: if meta.namespace.is_empty() { "default".to_string() } else { meta.namespace },
         annotations,
         spec,
-        source: super::types::Source {
-            kind: wk.kind.to_string(),
-            name: meta.name,
-            replicas,
-            spec_path,
-            document,
-        },
+        source: super::types::Source { kind: wk.kind.to_string(), name: meta.name, replicas, spec_path, document },
     };
     defaults::apply(&mut pod);
     let mut errs = validate::validate_object_name(&pod.source.name);
@@ -353,11 +283,8 @@ fn object_meta(d: &mut Decoder, parent: &Mapping, path: &str) -> Meta {
     let Some(m) = d.object(v, path, &fields::OBJECT_META) else {
         return meta;
     };
-    let s = |d: &mut Decoder, name: &str| {
-        get(m, name)
-            .and_then(|v| d.string(v, &child(path, name)))
-            .unwrap_or_default()
-    };
+    let s =
+        |d: &mut Decoder, name: &str| get(m, name).and_then(|v| d.string(v, &child(path, name))).unwrap_or_default();
     meta.name = s(d, "name");
     meta.generate_name = s(d, "generateName");
     meta.namespace = s(d, "namespace");
@@ -390,18 +317,11 @@ fn workload_template<'v>(d: &mut Decoder, kind: &str, fields: &Fields, m: &'v Ma
             d.push(FieldError::required("spec.jobTemplate.spec", ""));
             return None;
         };
-        (
-            d.object(js, "spec.jobTemplate.spec", &fields::JOB_SPEC)?,
-            "spec.jobTemplate.spec".to_string(),
-        )
+        (d.object(js, "spec.jobTemplate.spec", &fields::JOB_SPEC)?, "spec.jobTemplate.spec".to_string())
     } else {
         (spec, "spec".to_string())
     };
-    let replicas_field = if kind == "Job" || kind == "CronJob" {
-        "parallelism"
-    } else {
-        "replicas"
-    };
+    let replicas_field = if kind == "Job" || kind == "CronJob" { "parallelism" } else { "replicas" };
     let replicas = match (fields_has(kind, replicas_field), get(spec, replicas_field)) {
         (true, Some(v)) => {
             let p = child(&base, replicas_field);
@@ -482,10 +402,7 @@ mod tests {
     #[test]
     fn unknown_kind_suggests() {
         let y = POD.replace("kind: Pod", "kind: Podd");
-        assert_eq!(
-            errors(&y),
-            ["t.yaml: unknown kind \"Podd\" in version \"v1\", did you mean \"Pod\"?"]
-        );
+        assert_eq!(errors(&y), ["t.yaml: unknown kind \"Podd\" in version \"v1\", did you mean \"Pod\"?"]);
     }
 
     #[test]

@@ -329,11 +329,7 @@ impl PodSpec {
             .enumerate()
             .filter(|(_, c)| c.is_sidecar())
             .map(|(i, c)| (format!("initContainers[{i}]"), c));
-        let regular = self
-            .containers
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (format!("containers[{i}]"), c));
+        let regular = self.containers.iter().enumerate().map(|(i, c)| (format!("containers[{i}]"), c));
         sidecars.chain(regular)
     }
 }

@@ -32,10 +32,7 @@ pub fn validate_pod(pod: &Pod) -> Vec<FieldError> {
         }
         lifecycle_and_probes(c, &p, grace, &mut errs);
         if c.restart_policy.is_some() {
-            errs.push(FieldError::forbidden(
-                child(&p, "restartPolicy"),
-                "may not be set for non-init containers",
-            ));
+            errs.push(FieldError::forbidden(child(&p, "restartPolicy"), "may not be set for non-init containers"));
         }
     }
 
@@ -47,11 +44,7 @@ pub fn validate_pod(pod: &Pod) -> Vec<FieldError> {
         if let Some(policy) = &c.restart_policy
             && policy != "Always"
         {
-            errs.push(FieldError::unsupported(
-                child(&p, "restartPolicy"),
-                policy.as_str(),
-                &["Always"],
-            ));
+            errs.push(FieldError::unsupported(child(&p, "restartPolicy"), policy.as_str(), &["Always"]));
         }
         if names.contains(&c.name) {
             errs.push(FieldError::duplicate(child(&p, "name"), c.name.as_str()));
@@ -105,10 +98,7 @@ pub fn validate_object_name(name: &str) -> Vec<FieldError> {
     if name.is_empty() {
         return Vec::new();
     }
-    dns1123_subdomain(name)
-        .into_iter()
-        .map(|m| FieldError::invalid("metadata.name", name, m))
-        .collect()
+    dns1123_subdomain(name).into_iter().map(|m| FieldError::invalid("metadata.name", name, m)).collect()
 }
 
 fn restart_policy(policy: &str, path: &str, errs: &mut Vec<FieldError>) {
@@ -162,11 +152,7 @@ fn lifecycle_and_probes(c: &Container, path: &str, grace: Option<i64>, errs: &mu
         match t {
             ProbeType::Liveness | ProbeType::Startup => {
                 if p.success_threshold != 1 {
-                    errs.push(FieldError::invalid(
-                        child(&pp, "successThreshold"),
-                        p.success_threshold,
-                        "must be 1",
-                    ));
+                    errs.push(FieldError::invalid(child(&pp, "successThreshold"), p.success_threshold, "must be 1"));
                 }
             }
             ProbeType::Readiness => {
@@ -185,15 +171,7 @@ fn lifecycle_and_probes(c: &Container, path: &str, grace: Option<i64>, errs: &mu
 /// validateProbe: the handler, then the five non-negative fields, then the probe-level grace.
 pub fn probe(p: &Probe, path: &str, errs: &mut Vec<FieldError>) {
     let h = &p.handler;
-    handler(
-        h.exec.as_ref(),
-        h.http_get.as_ref(),
-        h.tcp_socket.as_ref(),
-        h.grpc.as_ref(),
-        None,
-        path,
-        errs,
-    );
+    handler(h.exec.as_ref(), h.http_get.as_ref(), h.tcp_socket.as_ref(), h.grpc.as_ref(), None, path, errs);
     for (name, value) in [
         ("initialDelaySeconds", p.initial_delay_seconds),
         ("timeoutSeconds", p.timeout_seconds),
@@ -206,11 +184,7 @@ pub fn probe(p: &Probe, path: &str, errs: &mut Vec<FieldError>) {
     if let Some(g) = p.termination_grace_period_seconds
         && g <= 0
     {
-        errs.push(FieldError::invalid(
-            child(path, "terminationGracePeriodSeconds"),
-            g,
-            "must be greater than 0",
-        ));
+        errs.push(FieldError::invalid(child(path, "terminationGracePeriodSeconds"), g, "must be greater than 0"));
     }
 }
 
@@ -237,10 +211,7 @@ fn handler(
     let mut count = 0;
     let mut one = |name: &str, errs: &mut Vec<FieldError>| -> bool {
         if count > 0 {
-            errs.push(FieldError::forbidden(
-                child(path, name),
-                "may not specify more than 1 handler type",
-            ));
+            errs.push(FieldError::forbidden(child(path, name), "may not specify more than 1 handler type"));
             false
         } else {
             count += 1;
@@ -286,19 +257,11 @@ fn http_get_action(h: &HttpGetAction, path: &str, errs: &mut Vec<FieldError>) {
     }
     port_num_or_name(&h.port, &child(path, "port"), errs);
     if h.scheme != "HTTP" && h.scheme != "HTTPS" {
-        errs.push(FieldError::unsupported(
-            child(path, "scheme"),
-            h.scheme.as_str(),
-            &["HTTP", "HTTPS"],
-        ));
+        errs.push(FieldError::unsupported(child(path, "scheme"), h.scheme.as_str(), &["HTTP", "HTTPS"]));
     }
     for header in &h.http_headers {
         for msg in http_header_name(&header.name) {
-            errs.push(FieldError::invalid(
-                child(path, "httpHeaders"),
-                header.name.as_str(),
-                msg,
-            ));
+            errs.push(FieldError::invalid(child(path, "httpHeaders"), header.name.as_str(), msg));
         }
     }
 }
@@ -372,22 +335,14 @@ fn container_ports(ports: &[ContainerPort], path: &str, errs: &mut Vec<FieldErro
         match p.protocol.as_str() {
             "TCP" | "UDP" | "SCTP" => {}
             "" => errs.push(FieldError::required(child(&pp, "protocol"), "")),
-            other => errs.push(FieldError::unsupported(
-                child(&pp, "protocol"),
-                other,
-                &["SCTP", "TCP", "UDP"],
-            )),
+            other => errs.push(FieldError::unsupported(child(&pp, "protocol"), other, &["SCTP", "TCP", "UDP"])),
         }
     }
 }
 
 /// IsValidPortNum.
 pub fn port_num(port: i32) -> Vec<String> {
-    if (1..=65535).contains(&port) {
-        Vec::new()
-    } else {
-        vec!["must be between 1 and 65535, inclusive".to_string()]
-    }
+    if (1..=65535).contains(&port) { Vec::new() } else { vec!["must be between 1 and 65535, inclusive".to_string()] }
 }
 
 /// IsValidPortName: an IANA_SVC_NAME (RFC 6335), every rule it breaks, in apimachinery's order.
@@ -396,11 +351,7 @@ pub fn port_name(name: &str) -> Vec<String> {
     if name.len() > 15 {
         errs.push("must be no more than 15 characters".to_string());
     }
-    if name.is_empty()
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-    {
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
         errs.push("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)".to_string());
     }
     if !name.chars().any(|c| c.is_ascii_lowercase()) {

@@ -33,11 +33,7 @@ pub enum ReadError {
 
 /// The name to use for an input in messages: the path, or `<stdin>` for `-`.
 pub fn display_name(path: &str) -> String {
-    if path == "-" {
-        "<stdin>".to_string()
-    } else {
-        path.to_string()
-    }
+    if path == "-" { "<stdin>".to_string() } else { path.to_string() }
 }
 
 /// Read a file (or standard input for `-`) as UTF-8 text, refusing directories and anything
@@ -47,9 +43,7 @@ pub fn read_text(path: &str) -> Result<String, ReadError> {
     if path == "-" {
         let stdin = std::io::stdin();
         let mut limited = stdin.lock().take(MAX_INPUT_BYTES + 1);
-        limited
-            .read_to_end(&mut bytes)
-            .map_err(|e| ReadError::Io(e.to_string()))?;
+        limited.read_to_end(&mut bytes).map_err(|e| ReadError::Io(e.to_string()))?;
     } else {
         let p = Path::new(path);
         let meta = std::fs::metadata(p).map_err(|e| match e.kind() {
@@ -64,9 +58,7 @@ pub fn read_text(path: &str) -> Result<String, ReadError> {
         }
         // The size can change between stat and read (or the file is a FIFO): cap the read too.
         let file = std::fs::File::open(p).map_err(|e| ReadError::Io(e.to_string()))?;
-        file.take(MAX_INPUT_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| ReadError::Io(e.to_string()))?;
+        file.take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes).map_err(|e| ReadError::Io(e.to_string()))?;
     }
     if bytes.len() as u64 > MAX_INPUT_BYTES {
         return Err(ReadError::TooLarge);

@@ -16,11 +16,7 @@ fn ms(x: u64) -> Duration {
 }
 
 fn http(port: u16, path: &str) -> Request {
-    Request::Http {
-        port,
-        path: path.to_string(),
-        host: Some(format!("127.1.0.0:{port}")),
-    }
+    Request::Http { port, path: path.to_string(), host: Some(format!("127.1.0.0:{port}")) }
 }
 
 fn status(kind: &ReplyKind) -> Option<u16> {
@@ -53,10 +49,7 @@ fn fails_after_two_minutes() {
     assert_eq!(status(&i.respond(s(120), &http(80, "/")).kind), Some(500));
     assert_eq!(i.next_change_after(s(10)), Some(s(120)));
     assert_eq!(i.exec_view_at(s(121)), ExecView::Unhealthy(1));
-    let g = Request::Grpc {
-        port: 80,
-        service: String::new(),
-    };
+    let g = Request::Grpc { port: 80, service: String::new() };
     assert_eq!(i.respond(s(121), &g).kind, ReplyKind::Grpc(GrpcAnswer::NotServing));
 }
 
@@ -66,9 +59,7 @@ fn flap_duty_cycle_on_a_virtual_clock() {
     let i = b.instance(3, 0);
     // Sample every 10 ms over 100 periods: exactly 25 % healthy.
     let total = 200_000u64;
-    let healthy = (0..total)
-        .filter(|k| i.healthy_at(Duration::from_millis(k * 10)))
-        .count() as u64;
+    let healthy = (0..total).filter(|k| i.healthy_at(Duration::from_millis(k * 10))).count() as u64;
     assert_eq!(healthy, total / 4);
     // Edges: up [0,5s), down [5s,20s), up at 20s.
     assert_eq!(i.next_change_after(s(0)), Some(s(5)));
@@ -87,18 +78,7 @@ fn flap_walk_by_next_change_alternates() {
         t = i.next_change_after(t).unwrap();
         seen.push((t.as_secs(), i.healthy_at(t)));
     }
-    assert_eq!(
-        seen,
-        vec![
-            (1, true),
-            (11, false),
-            (21, true),
-            (31, false),
-            (41, true),
-            (51, false),
-            (61, true)
-        ]
-    );
+    assert_eq!(seen, vec![(1, true), (11, false), (21, true), (31, false), (41, true), (51, false), (61, true)]);
 }
 
 #[test]
@@ -112,11 +92,7 @@ fn lognormal_latency_p99_and_timeout_fraction() {
     assert!((0.095..0.105).contains(&p50), "p50 {p50}");
     assert!((0.72..0.90).contains(&p99), "p99 {p99}");
     let over_1s = lat.iter().filter(|d| **d > s(1)).count() as f64 / 20_000.0;
-    let exact = Distribution::LogNormal {
-        p50: ms(100),
-        p99: ms(800),
-    }
-    .exceedance(s(1));
+    let exact = Distribution::LogNormal { p50: ms(100), p99: ms(800) }.exceedance(s(1));
     assert!((over_1s - exact).abs() < 0.0025, "{over_1s} vs {exact}");
 }
 
@@ -124,9 +100,7 @@ fn lognormal_latency_p99_and_timeout_fraction() {
 fn spikes_happen_with_their_probability() {
     let b = parse_behaviour("startup: 0s\nlatency: {fixed: 1ms, spike: {probability: 0.01, latency: 2s}}").unwrap();
     let mut i = b.instance(9, 0);
-    let spikes = (0..20_000)
-        .filter(|_| i.respond(s(1), &http(80, "/")).latency == s(2))
-        .count();
+    let spikes = (0..20_000).filter(|_| i.respond(s(1), &http(80, "/")).latency == s(2)).count();
     // Binomial(20000, 0.01): mean 200, sd 14; 5 sd.
     assert!((130..=270).contains(&spikes), "{spikes}");
 }
@@ -163,9 +137,7 @@ fn crash_after_startup_exits_with_code() {
 fn sigterm_reactions() {
     let at_once = parse_behaviour("sigterm: exit").unwrap().instance(1, 0);
     assert_eq!(at_once.on_sigterm(), SigtermReaction::ExitAfter(Duration::ZERO, 0));
-    let slow = parse_behaviour("sigterm: {after: 5s, code: 143}")
-        .unwrap()
-        .instance(1, 0);
+    let slow = parse_behaviour("sigterm: {after: 5s, code: 143}").unwrap().instance(1, 0);
     assert_eq!(slow.on_sigterm(), SigtermReaction::ExitAfter(s(5), 143));
     assert_eq!(slow.on_sigterm().outcome(s(30)), (s(5), 143));
     assert_eq!(slow.on_sigterm().outcome(s(2)), (s(2), 137));
@@ -198,10 +170,7 @@ fn per_port_and_per_path_overrides() {
 
 #[test]
 fn grpc_vocabulary() {
-    let g = |service: &str| Request::Grpc {
-        port: 50051,
-        service: service.to_string(),
-    };
+    let g = |service: &str| Request::Grpc { port: 50051, service: service.to_string() };
     for (yaml, want) in [
         ("{grpc: serving}", GrpcAnswer::Serving),
         ("{grpc: not_serving}", GrpcAnswer::NotServing),
@@ -215,10 +184,7 @@ fn grpc_vocabulary() {
     let b = parse_behaviour("startup: 0s\ngrpc_services: ['', app]").unwrap();
     let mut i = b.instance(1, 0);
     assert_eq!(i.respond(s(1), &g("app")).kind, ReplyKind::Grpc(GrpcAnswer::Serving));
-    assert_eq!(
-        i.respond(s(1), &g("other")).kind,
-        ReplyKind::Grpc(GrpcAnswer::UnknownService)
-    );
+    assert_eq!(i.respond(s(1), &g("other")).kind, ReplyKind::Grpc(GrpcAnswer::UnknownService));
 }
 
 #[test]
@@ -260,10 +226,7 @@ fn same_seed_same_run_other_restart_other_draws() {
     let mut a = b.instance(5, 0);
     let mut c = b.instance(5, 0);
     let _ = a.respond(s(100), &Request::Tcp { port: 80 });
-    assert_eq!(
-        a.respond(s(100), &http(80, "/")).latency,
-        c.respond(s(100), &http(80, "/")).latency
-    );
+    assert_eq!(a.respond(s(100), &http(80, "/")).latency, c.respond(s(100), &http(80, "/")).latency);
 }
 
 #[test]
@@ -359,14 +322,8 @@ sigterm: maybe
         assert!(err.has_path(path), "missing {path} in:\n{text}");
     }
     assert!(text.contains("latnecy: Unknown field"), "{text}");
-    assert!(
-        text.contains("phases[0].respond.status: Invalid value: 700: must be between 100 and 599"),
-        "{text}"
-    );
-    assert!(
-        text.contains("phases[1].respond: Unsupported value: \"sometimes\""),
-        "{text}"
-    );
+    assert!(text.contains("phases[0].respond.status: Invalid value: 700: must be between 100 and 599"), "{text}");
+    assert!(text.contains("phases[1].respond: Unsupported value: \"sometimes\""), "{text}");
 }
 
 #[test]
@@ -448,13 +405,7 @@ actions:
 "#,
     )
     .unwrap_err();
-    for path in [
-        "rules[0].behaviour",
-        "rules[1].behaviour.startup",
-        "actions[0]",
-        "actions[1].node",
-        "actions[2].at",
-    ] {
+    for path in ["rules[0].behaviour", "rules[1].behaviour.startup", "actions[0]", "actions[1].node", "actions[2].at"] {
         assert!(err.has_path(path), "missing {path} in:\n{err}");
     }
 }

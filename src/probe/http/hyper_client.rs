@@ -50,10 +50,7 @@ pub async fn run(target: &HttpTarget, tls: &Arc<ClientConfig>, timeout: Duration
     let deadline = tokio::time::Instant::now() + timeout;
     let marks = IoMarks::new(start);
     let mut timings = Timings::default();
-    let mut progress = Progress {
-        phase: Phase::AwaitingHeaders,
-        hop: None,
-    };
+    let mut progress = Progress { phase: Phase::AwaitingHeaders, hop: None };
     let exchange = exchange(target, tls, deadline, &marks, &mut timings, &mut progress);
     let outcome = match tokio::time::timeout_at(deadline, exchange).await {
         Ok(outcome) => outcome,
@@ -109,19 +106,9 @@ async fn exchange(
             Ok(request) => request,
             Err(text) => return transport_failure(current, &text),
         };
-        let hop = Hop {
-            current,
-            original_hostname: &target.url.hostname,
-            requests_sent,
-            remote,
-            local,
-            marks,
-        };
+        let hop = Hop { current, original_hostname: &target.url.hostname, requests_sent, remote, local, marks };
         let end = match current.scheme {
-            Scheme::Http => {
-                hop.exchange(ObservedIo::new(stream, marks), request, &mut progress.phase)
-                    .await
-            }
+            Scheme::Http => hop.exchange(ObservedIo::new(stream, marks), request, &mut progress.phase).await,
             Scheme::Https => {
                 marks.disarm();
                 let io = ObservedIo::new(stream, marks);
@@ -225,20 +212,11 @@ impl Hop<'_> {
         let status = response.status().as_u16();
         if is_followed_status(status) {
             let location = response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok());
-            match on_redirect(
-                status,
-                location,
-                self.current,
-                self.original_hostname,
-                self.requests_sent,
-            ) {
+            match on_redirect(status, location, self.current, self.original_hostname, self.requests_sent) {
                 Redirect::UseResponse => {}
                 Redirect::Fail(text) => return HopEnd::Done(Outcome::failure(text)),
                 Redirect::Follow(next) => {
-                    return HopEnd::Follow {
-                        next,
-                        location: location.unwrap_or_default().to_owned(),
-                    };
+                    return HopEnd::Follow { next, location: location.unwrap_or_default().to_owned() };
                 }
             }
         }

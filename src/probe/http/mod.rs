@@ -95,10 +95,8 @@ pub fn kubelet_headers(
 ) -> Result<(HeaderMap, Option<HeaderValue>), InvalidHeader> {
     let mut given: Vec<(HeaderName, HeaderValue)> = Vec::with_capacity(user.len());
     for h in user {
-        let name = HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| InvalidHeader {
-            name: h.name.clone(),
-            reason: "not a valid header name",
-        })?;
+        let name = HeaderName::from_bytes(h.name.as_bytes())
+            .map_err(|_| InvalidHeader { name: h.name.clone(), reason: "not a valid header name" })?;
         let value = HeaderValue::from_str(&h.value).map_err(|_| InvalidHeader {
             name: h.name.clone(),
             reason: "value contains characters HTTP does not allow",
@@ -116,18 +114,12 @@ pub fn kubelet_headers(
     let has_accept = given.iter().any(|(n, _)| n == header::ACCEPT);
     let wants_close = given.iter().any(|(n, v)| {
         n == header::CONNECTION
-            && v.to_str()
-                .is_ok_and(|s| s.split(',').any(|t| t.trim().eq_ignore_ascii_case("close")))
+            && v.to_str().is_ok_and(|s| s.split(',').any(|t| t.trim().eq_ignore_ascii_case("close")))
     });
 
     // Go never writes these from Request.Header (reqWriteExcludeHeader).
-    let excluded = [
-        header::HOST,
-        header::USER_AGENT,
-        header::CONTENT_LENGTH,
-        header::TRANSFER_ENCODING,
-        header::TRAILER,
-    ];
+    let excluded =
+        [header::HOST, header::USER_AGENT, header::CONTENT_LENGTH, header::TRANSFER_ENCODING, header::TRAILER];
     let mut rest: Vec<(HeaderName, HeaderValue)> = given
         .into_iter()
         .filter(|(n, _)| !excluded.contains(n))
@@ -254,10 +246,7 @@ mod tests {
     use super::*;
 
     fn hdr(name: &str, value: &str) -> HttpHeader {
-        HttpHeader {
-            name: name.to_owned(),
-            value: value.to_owned(),
-        }
+        HttpHeader { name: name.to_owned(), value: value.to_owned() }
     }
 
     fn ua() -> HeaderValue {
@@ -265,41 +254,21 @@ mod tests {
     }
 
     fn lines(map: &HeaderMap) -> Vec<String> {
-        map.iter()
-            .map(|(k, v)| format!("{}: {}", k, v.to_str().unwrap()))
-            .collect()
+        map.iter().map(|(k, v)| format!("{}: {}", k, v.to_str().unwrap())).collect()
     }
 
     #[test]
     fn default_headers_are_the_kubelets() {
         let (map, host) = kubelet_headers(&[], &ua()).unwrap();
-        assert_eq!(
-            lines(&map),
-            ["user-agent: kube-probe/1.35", "accept: */*", "connection: close"]
-        );
+        assert_eq!(lines(&map), ["user-agent: kube-probe/1.35", "accept: */*", "connection: close"]);
         assert_eq!(host, None);
     }
 
     #[test]
     fn user_headers_follow_the_override_rules() {
-        let user = [
-            hdr("X-B", "2"),
-            hdr("Accept", ""),
-            hdr("Host", "example.test"),
-            hdr("x-a", "1"),
-            hdr("X-A", "3"),
-        ];
+        let user = [hdr("X-B", "2"), hdr("Accept", ""), hdr("Host", "example.test"), hdr("x-a", "1"), hdr("X-A", "3")];
         let (map, host) = kubelet_headers(&user, &ua()).unwrap();
-        assert_eq!(
-            lines(&map),
-            [
-                "user-agent: kube-probe/1.35",
-                "x-a: 1",
-                "x-a: 3",
-                "x-b: 2",
-                "connection: close"
-            ]
-        );
+        assert_eq!(lines(&map), ["user-agent: kube-probe/1.35", "x-a: 1", "x-a: 3", "x-b: 2", "connection: close"]);
         assert_eq!(host.unwrap(), "example.test");
         let (map, _) = kubelet_headers(&[hdr("User-Agent", "")], &ua()).unwrap();
         assert!(map.get(header::USER_AGENT).is_none());
@@ -326,22 +295,13 @@ mod tests {
             on_redirect(302, Some("/next"), &cur, "127.0.0.1", 1),
             Redirect::Follow(u) if u.target == "/next"
         ));
-        assert_eq!(
-            on_redirect(302, Some("http://localhost:8080/"), &cur, "127.0.0.1", 1),
-            Redirect::UseResponse
-        );
-        assert_eq!(
-            on_redirect(300, Some("/x"), &cur, "127.0.0.1", 1),
-            Redirect::UseResponse
-        );
+        assert_eq!(on_redirect(302, Some("http://localhost:8080/"), &cur, "127.0.0.1", 1), Redirect::UseResponse);
+        assert_eq!(on_redirect(300, Some("/x"), &cur, "127.0.0.1", 1), Redirect::UseResponse);
         assert_eq!(on_redirect(302, None, &cur, "127.0.0.1", 1), Redirect::UseResponse);
         assert_eq!(
             on_redirect(302, Some("/loop"), &cur, "127.0.0.1", 10),
             Redirect::Fail(r#"Get "/loop": stopped after 10 redirects"#.to_owned())
         );
-        assert!(matches!(
-            on_redirect(302, Some("/loop"), &cur, "127.0.0.1", 9),
-            Redirect::Follow(_)
-        ));
+        assert!(matches!(on_redirect(302, Some("/loop"), &cur, "127.0.0.1", 9), Redirect::Follow(_)));
     }
 }

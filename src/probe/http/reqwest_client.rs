@@ -49,9 +49,7 @@ fn redirect_policy(policy: AddressPolicy) -> reqwest::redirect::Policy {
             return attempt.stop();
         }
         if attempt.previous().len() >= MAX_REQUESTS {
-            return attempt.error(RedirectLimit {
-                location: next.to_string(),
-            });
+            return attempt.error(RedirectLimit { location: next.to_string() });
         }
         if let Ok(ip) = hostname(&next).parse::<IpAddr>() {
             let addr = SocketAddr::new(ip, next.port_or_known_default().unwrap_or(80));
@@ -66,10 +64,7 @@ fn redirect_policy(policy: AddressPolicy) -> reqwest::redirect::Policy {
 /// Go's `URL.Hostname()`: no brackets, no port.
 fn hostname(url: &reqwest::Url) -> String {
     let host = url.host_str().unwrap_or("");
-    host.strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(host)
-        .to_owned()
+    host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host).to_owned()
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -127,11 +122,7 @@ async fn exchange(
         // See the module notes: the closest reqwest gets to "no Accept header".
         headers.insert(header::ACCEPT, HeaderValue::from_static(""));
     }
-    let send = client
-        .get(target.url.to_string())
-        .headers(headers)
-        .timeout(timeout)
-        .send();
+    let send = client.get(target.url.to_string()).headers(headers).timeout(timeout).send();
     let mut response = match tokio::time::timeout_at(deadline, send).await {
         Ok(Ok(response)) => response,
         Ok(Err(e)) => return send_error(&e, target),

@@ -17,9 +17,7 @@ use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
 /// The client configuration every HTTPS probe (and the reqwest client) shares.
 pub fn client_config() -> Result<Arc<ClientConfig>, rustls::Error> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = Arc::new(AcceptAnyCertificate {
-        algorithms: provider.signature_verification_algorithms,
-    });
+    let verifier = Arc::new(AcceptAnyCertificate { algorithms: provider.signature_verification_algorithms });
     let mut config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .dangerous()

@@ -63,18 +63,8 @@ impl ProbeUrl {
             target.push('/');
         }
         target.push_str(&escape_target(path));
-        let hostname = host
-            .strip_prefix('[')
-            .and_then(|h| h.strip_suffix(']'))
-            .unwrap_or(host)
-            .to_owned();
-        ProbeUrl {
-            scheme,
-            authority: gotext::join_host_port(&hostname, port),
-            hostname,
-            port,
-            target,
-        }
+        let hostname = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host).to_owned();
+        ProbeUrl { scheme, authority: gotext::join_host_port(&hostname, port), hostname, port, target }
     }
 
     /// Resolves a `Location` header against this URL.
@@ -92,13 +82,9 @@ impl ProbeUrl {
                 None => {
                     // Go parses any scheme; only sending fails. Report the hostname so the
                     // redirect check can still compare it.
-                    let hostname = parse_authority_and_target(Scheme::Http, rest)
-                        .map(|u| u.hostname)
-                        .unwrap_or_default();
-                    Err(JoinError::UnsupportedScheme {
-                        scheme: scheme.to_owned(),
-                        hostname,
-                    })
+                    let hostname =
+                        parse_authority_and_target(Scheme::Http, rest).map(|u| u.hostname).unwrap_or_default();
+                    Err(JoinError::UnsupportedScheme { scheme: scheme.to_owned(), hostname })
                 }
             };
         }
@@ -121,11 +107,7 @@ impl ProbeUrl {
             let dir = &base_path[..base_path.rfind('/').map_or(0, |i| i + 1)];
             remove_dot_segments(&format!("{dir}{path}"))
         };
-        let query = if path.is_empty() && query.is_none() {
-            base_query
-        } else {
-            query
-        };
+        let query = if path.is_empty() && query.is_none() { base_query } else { query };
         let mut target = escape_target(&merged);
         if !target.starts_with('/') {
             target.insert(0, '/');
@@ -167,9 +149,7 @@ fn parse_authority_and_target(scheme: Scheme, rest: &str) -> Result<ProbeUrl, St
     // Userinfo is not part of the host.
     let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
     let (hostname, port_text) = if let Some(v6) = host_port.strip_prefix('[') {
-        let close = v6
-            .find(']')
-            .ok_or_else(|| format!("missing ']' in host {}", gotext::quote(host_port)))?;
+        let close = v6.find(']').ok_or_else(|| format!("missing ']' in host {}", gotext::quote(host_port)))?;
         let after = &v6[close + 1..];
         let port = match after.strip_prefix(':') {
             Some(p) => Some(p),
@@ -185,9 +165,9 @@ fn parse_authority_and_target(scheme: Scheme, rest: &str) -> Result<ProbeUrl, St
     };
     let port = match port_text {
         None | Some("") => scheme.default_port(),
-        Some(p) => p
-            .parse::<u16>()
-            .map_err(|_| format!("invalid port {} after host", gotext::quote(&format!(":{p}"))))?,
+        Some(p) => {
+            p.parse::<u16>().map_err(|_| format!("invalid port {} after host", gotext::quote(&format!(":{p}"))))?
+        }
     };
     if target.is_empty() {
         target.push('/');
@@ -227,11 +207,7 @@ fn remove_dot_segments(path: &str) -> String {
         }
     }
     let joined = out.join("/");
-    if joined.starts_with('/') {
-        joined
-    } else {
-        format!("/{joined}")
-    }
+    if joined.starts_with('/') { joined } else { format!("/{joined}") }
 }
 
 /// Percent-encodes what cannot go on the request line as is (spaces, controls,
@@ -270,10 +246,7 @@ mod tests {
         let v6 = ProbeUrl::for_probe(Scheme::Https, "::1", 443, "healthz");
         assert_eq!(v6.to_string(), "https://[::1]:443/healthz");
         assert_eq!(v6.hostname, "::1");
-        assert_eq!(
-            ProbeUrl::for_probe(Scheme::Http, "127.0.0.1", 80, "/a b").target,
-            "/a%20b"
-        );
+        assert_eq!(ProbeUrl::for_probe(Scheme::Http, "127.0.0.1", 80, "/a b").target, "/a%20b");
     }
 
     #[test]

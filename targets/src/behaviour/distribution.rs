@@ -159,20 +159,14 @@ mod tests {
     fn fixed_draws_nothing() {
         let mut a = rng(1);
         let mut b = rng(1);
-        assert_eq!(
-            Distribution::Fixed(Duration::from_millis(5)).sample(&mut a),
-            Duration::from_millis(5)
-        );
+        assert_eq!(Distribution::Fixed(Duration::from_millis(5)).sample(&mut a), Duration::from_millis(5));
         // The stream did not move.
         assert_eq!(a.random::<u64>(), b.random::<u64>());
     }
 
     #[test]
     fn uniform_stays_in_bounds_and_covers_them() {
-        let d = Distribution::Uniform {
-            min: Duration::from_millis(10),
-            max: Duration::from_millis(20),
-        };
+        let d = Distribution::Uniform { min: Duration::from_millis(10), max: Duration::from_millis(20) };
         let mut r = rng(42);
         let samples: Vec<Duration> = (0..20_000).map(|_| d.sample(&mut r)).collect();
         assert!(samples.iter().all(|s| *s >= Duration::from_millis(10)));
@@ -184,10 +178,7 @@ mod tests {
 
     #[test]
     fn lognormal_hits_its_percentiles() {
-        let d = Distribution::LogNormal {
-            p50: Duration::from_millis(100),
-            p99: Duration::from_millis(800),
-        };
+        let d = Distribution::LogNormal { p50: Duration::from_millis(100), p99: Duration::from_millis(800) };
         let mut r = rng(7);
         let mut samples: Vec<Duration> = (0..20_000).map(|_| d.sample(&mut r)).collect();
         samples.sort();
@@ -204,10 +195,7 @@ mod tests {
 
     #[test]
     fn same_seed_same_samples() {
-        let d = Distribution::LogNormal {
-            p50: Duration::from_millis(3),
-            p99: Duration::from_millis(90),
-        };
+        let d = Distribution::LogNormal { p50: Duration::from_millis(3), p99: Duration::from_millis(90) };
         let a: Vec<Duration> = {
             let mut r = rng(99);
             (0..100).map(|_| d.sample(&mut r)).collect()

@@ -58,11 +58,7 @@ impl fmt::Display for FieldError {
             }
             FieldErrorKind::Unsupported { value, supported } => {
                 let list: Vec<String> = supported.iter().map(|s| format!("{s:?}")).collect();
-                write!(
-                    f,
-                    "{path}: Unsupported value: {value}: supported values: {}",
-                    list.join(", ")
-                )
+                write!(f, "{path}: Unsupported value: {value}: supported values: {}", list.join(", "))
             }
             FieldErrorKind::UnknownField => write!(f, "{path}: Unknown field"),
             FieldErrorKind::Forbidden { detail } => write!(f, "{path}: Forbidden: {detail}"),

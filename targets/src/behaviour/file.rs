@@ -94,10 +94,7 @@ impl Default for BehaviourFile {
 impl BehaviourFile {
     /// The first matching rule's behaviour, if any rule matches.
     pub fn rule_for(&self, pod: &str, container: &str) -> Option<&Behaviour> {
-        self.rules
-            .iter()
-            .find(|r| r.pod.matches(pod) && r.container.matches(container))
-            .map(|r| &r.behaviour)
+        self.rules.iter().find(|r| r.pod.matches(pod) && r.container.matches(container)).map(|r| &r.behaviour)
     }
 
     /// The behaviour of a container: the first matching rule's, else the default.
@@ -113,10 +110,7 @@ impl BehaviourFile {
 
 fn load(text: &str) -> Result<Value, BehaviourError> {
     serde_yaml::from_str::<Value>(text).map_err(|e| BehaviourError {
-        errors: vec![FieldError {
-            path: String::new(),
-            kind: FieldErrorKind::Syntax { detail: e.to_string() },
-        }],
+        errors: vec![FieldError { path: String::new(), kind: FieldErrorKind::Syntax { detail: e.to_string() } }],
     })
 }
 
@@ -127,9 +121,7 @@ fn finish<T>(ctx: Ctx, value: Option<T>) -> Result<T, BehaviourError> {
             errors: if ctx.errors.is_empty() {
                 vec![FieldError {
                     path: String::new(),
-                    kind: FieldErrorKind::Forbidden {
-                        detail: "invalid behaviour".to_string(),
-                    },
+                    kind: FieldErrorKind::Forbidden { detail: "invalid behaviour".to_string() },
                 }]
             } else {
                 ctx.errors
@@ -158,10 +150,7 @@ pub fn parse_behaviour_file(yaml: &str) -> Result<BehaviourFile, BehaviourError>
     }
     let mut ctx = Ctx::default();
     let is_file = match &v {
-        Value::Mapping(m) => FILE_KEYS
-            .iter()
-            .filter(|k| **k != "seed")
-            .any(|k| m.contains_key(Value::from(*k))),
+        Value::Mapping(m) => FILE_KEYS.iter().filter(|k| **k != "seed").any(|k| m.contains_key(Value::from(*k))),
         _ => false,
     };
     let file = if is_file {
@@ -190,10 +179,7 @@ fn seed_of(ctx: &mut Ctx, v: &Value) -> Option<u64> {
 
 fn file(ctx: &mut Ctx, v: &Value) -> Option<BehaviourFile> {
     let f = Fields::new(ctx, "", v, FILE_KEYS)?;
-    let mut out = BehaviourFile {
-        seed: seed_of(ctx, v).unwrap_or(0),
-        ..BehaviourFile::default()
-    };
+    let mut out = BehaviourFile { seed: seed_of(ctx, v).unwrap_or(0), ..BehaviourFile::default() };
     if let Some(d) = f.get("default")
         && let Some(s) = parse::spec(ctx, "default", d, &[])
     {
@@ -276,29 +262,11 @@ fn rule(ctx: &mut Ctx, path: &str, v: &Value, named: &BTreeMap<String, Behaviour
             None
         }
     };
-    Some(Rule {
-        pod: pod?,
-        container: container?,
-        behaviour: behaviour?,
-    })
+    Some(Rule { pod: pod?, container: container?, behaviour: behaviour? })
 }
 
 fn action(ctx: &mut Ctx, path: &str, v: &Value, named: &BTreeMap<String, Behaviour>) -> Option<Action> {
-    let f = Fields::new(
-        ctx,
-        path,
-        v,
-        &[
-            "at",
-            "delete",
-            "force",
-            "grace",
-            "node",
-            "pod",
-            "container",
-            "behaviour",
-        ],
-    )?;
+    let f = Fields::new(ctx, path, v, &["at", "delete", "force", "grace", "node", "pod", "container", "behaviour"])?;
     let at = match f.get("at") {
         Some(a) => duration(ctx, &join(path, "at"), a),
         None => {
@@ -306,10 +274,7 @@ fn action(ctx: &mut Ctx, path: &str, v: &Value, named: &BTreeMap<String, Behavio
             None
         }
     };
-    let kinds: Vec<&str> = ["delete", "node", "behaviour"]
-        .into_iter()
-        .filter(|k| f.has(k))
-        .collect();
+    let kinds: Vec<&str> = ["delete", "node", "behaviour"].into_iter().filter(|k| f.has(k)).collect();
     if kinds.len() != 1 {
         ctx.invalid(path, v, "needs exactly one of `delete`, `node`, `behaviour`");
         return None;
@@ -333,11 +298,7 @@ fn action(ctx: &mut Ctx, path: &str, v: &Value, named: &BTreeMap<String, Behavio
                 Some(g) => Some(duration(ctx, &join(path, "grace"), g)?),
                 None => None,
             };
-            ActionKind::Delete {
-                pods: pods?,
-                force: force?,
-                grace,
-            }
+            ActionKind::Delete { pods: pods?, force: force?, grace }
         }
         "node" => {
             only(ctx, &["node"]);
@@ -357,11 +318,7 @@ fn action(ctx: &mut Ctx, path: &str, v: &Value, named: &BTreeMap<String, Behavio
             let pod = glob(ctx, &join(path, "pod"), f.get("pod"));
             let container = glob(ctx, &join(path, "container"), f.get("container"));
             let behaviour = behaviour_ref(ctx, &join(path, "behaviour"), f.get("behaviour")?, named);
-            ActionKind::SetBehaviour {
-                pod: pod?,
-                container: container?,
-                behaviour: behaviour?,
-            }
+            ActionKind::SetBehaviour { pod: pod?, container: container?, behaviour: behaviour? }
         }
     };
     Some(Action { at: at?, kind })

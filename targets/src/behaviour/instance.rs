@@ -132,14 +132,10 @@ impl Instance {
             Sigterm::Exit { after, code, .. } => SigtermReaction::ExitAfter(after.sample(&mut setup), *code),
             Sigterm::Ignore => SigtermReaction::IgnoreUntilKill,
         };
-        let post_start = spec.post_start.as_ref().map(|h| HookOutcome {
-            duration: h.duration.sample(&mut setup),
-            exit: h.exit,
-        });
-        let pre_stop = spec.pre_stop.as_ref().map(|h| HookOutcome {
-            duration: h.duration.sample(&mut setup),
-            exit: h.exit,
-        });
+        let post_start =
+            spec.post_start.as_ref().map(|h| HookOutcome { duration: h.duration.sample(&mut setup), exit: h.exit });
+        let pre_stop =
+            spec.pre_stop.as_ref().map(|h| HookOutcome { duration: h.duration.sample(&mut setup), exit: h.exit });
         Instance {
             behaviour: behaviour.clone(),
             restart,
@@ -286,10 +282,7 @@ fn locate(spec: &Spec, up: u64) -> Option<At<'_>> {
         return None;
     }
     if spec.repeat {
-        let cycle: u64 = phases
-            .iter()
-            .map(|p| p.duration.map_or(0, ns))
-            .fold(0u64, u64::saturating_add);
+        let cycle: u64 = phases.iter().map(|p| p.duration.map_or(0, ns)).fold(0u64, u64::saturating_add);
         if cycle == 0 {
             return None;
         }
@@ -299,12 +292,7 @@ fn locate(spec: &Spec, up: u64) -> Option<At<'_>> {
         for (index, phase) in phases.iter().enumerate() {
             let end = start.saturating_add(phase.duration.map_or(0, ns));
             if off < end {
-                return Some(At {
-                    index,
-                    phase,
-                    start: base + start,
-                    end: Some(base.saturating_add(end)),
-                });
+                return Some(At { index, phase, start: base + start, end: Some(base.saturating_add(end)) });
             }
             start = end;
         }
@@ -313,18 +301,9 @@ fn locate(spec: &Spec, up: u64) -> Option<At<'_>> {
     let mut start = 0u64;
     let last = phases.len() - 1;
     for (index, phase) in phases.iter().enumerate() {
-        let end = if index == last {
-            None
-        } else {
-            Some(start.saturating_add(phase.duration.map_or(u64::MAX, ns)))
-        };
+        let end = if index == last { None } else { Some(start.saturating_add(phase.duration.map_or(u64::MAX, ns))) };
         if end.is_none_or(|e| up < e) {
-            return Some(At {
-                index,
-                phase,
-                start,
-                end,
-            });
+            return Some(At { index, phase, start, end });
         }
         start = end.unwrap_or(u64::MAX);
     }
@@ -381,13 +360,7 @@ impl Instance {
             return PhaseView::Starting;
         };
         let Some(at) = locate(self.behaviour.spec(), up) else {
-            return PhaseView::Up {
-                index: 0,
-                name: None,
-                flap_down: false,
-                paused: false,
-                draining: false,
-            };
+            return PhaseView::Up { index: 0, name: None, flap_down: false, paused: false, draining: false };
         };
         let draining = self.sigterm_at.is_some_and(|s| since_start >= s)
             && matches!(self.behaviour.spec().sigterm, Sigterm::Exit { respond: Some(_), .. });
@@ -436,11 +409,7 @@ impl Instance {
                 if period > 0 {
                     let rel = up - at.start;
                     let cycle_start = at.start + (rel - rel % period);
-                    let edge = if rel % period < upn {
-                        cycle_start + upn
-                    } else {
-                        cycle_start.saturating_add(period)
-                    };
+                    let edge = if rel % period < upn { cycle_start + upn } else { cycle_start.saturating_add(period) };
                     consider(to_time(edge));
                 }
             }
@@ -452,11 +421,7 @@ impl Instance {
                     consider(to_time(first));
                 } else {
                     let off = (up - first) % every;
-                    let edge = if off < len {
-                        up + (len - off)
-                    } else {
-                        up + (every - off)
-                    };
+                    let edge = if off < len { up + (len - off) } else { up + (every - off) };
                     consider(to_time(edge));
                 }
             }

@@ -134,10 +134,7 @@ pub enum ReplyKind {
 impl ReplyKind {
     /// Replies that the app computes, so latency and pauses apply to them.
     pub fn takes_time(&self) -> bool {
-        matches!(
-            self,
-            ReplyKind::Http { .. } | ReplyKind::Grpc(_) | ReplyKind::Exec { .. }
-        )
+        matches!(self, ReplyKind::Http { .. } | ReplyKind::Grpc(_) | ReplyKind::Exec { .. })
     }
 }
 
@@ -150,11 +147,18 @@ pub fn body_bytes(status: u16, len: u64) -> Vec<u8> {
 
 /// The body sent when a response sets no size: `200 OK\n`.
 pub fn default_body(status: u16) -> String {
-    let reason = http::StatusCode::from_u16(status)
-        .ok()
-        .and_then(|s| s.canonical_reason())
-        .unwrap_or("Status");
-    format!("{status} {reason}\n")
+    format!("{status} {}\n", reason_phrase(status))
+}
+
+fn reason_phrase(status: u16) -> &'static str {
+    http::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("Status")
+}
+
+/// The length of [`default_body`] without building it: the simulator asks for it on every
+/// reply.
+pub fn default_body_len(status: u16) -> u64 {
+    let digits = status.checked_ilog10().map_or(1, |d| d + 1) as u64;
+    digits + 1 + reason_phrase(status).len() as u64 + 1
 }
 
 /// Whether a response counts as healthy for gRPC and exec, which have no status codes:
@@ -163,10 +167,7 @@ fn healthy(r: &Response) -> bool {
     match r {
         Response::Http { status, .. } => (200..400).contains(status),
         Response::Redirect(rd) => rd.target != RedirectTarget::Loop && healthy(&rd.then),
-        Response::Grpc(g) => matches!(
-            g,
-            GrpcAnswer::Serving | GrpcAnswer::UnknownService | GrpcAnswer::Unimplemented
-        ),
+        Response::Grpc(g) => matches!(g, GrpcAnswer::Serving | GrpcAnswer::UnknownService | GrpcAnswer::Unimplemented),
         Response::Refuse | Response::Hang | Response::Close | Response::Reset | Response::Exit(_) => false,
     }
 }
@@ -176,20 +177,13 @@ fn at_target(target: &RedirectTarget, req: &Request) -> bool {
     let RedirectTarget::To { host, port, path } = target else {
         return false;
     };
-    let Request::Http {
-        port: req_port,
-        host: req_host,
-        ..
-    } = req
-    else {
+    let Request::Http { port: req_port, host: req_host, .. } = req else {
         return false;
     };
     let req_path = req.path().unwrap_or("/");
     path.as_ref().is_none_or(|p| p == req_path)
         && port.is_none_or(|p| p == *req_port)
-        && host
-            .as_ref()
-            .is_none_or(|h| req_host.as_deref().map(strip_port) == Some(h.as_str()))
+        && host.as_ref().is_none_or(|h| req_host.as_deref().map(strip_port) == Some(h.as_str()))
 }
 
 /// The meaning of `resp` for `req`. `grpc_services`: the service names the app knows
@@ -245,7 +239,7 @@ fn http(resp: &Response, req: &Request, grpc_services: Option<&[String]>) -> Rep
     match resp {
         Response::Http { status, body_bytes } => ReplyKind::Http {
             status: *status,
-            body_len: body_bytes.unwrap_or_else(|| default_body(*status).len() as u64),
+            body_len: body_bytes.unwrap_or_else(|| default_body_len(*status)),
             redirect: None,
         },
         Response::Redirect(rd) => {
@@ -254,28 +248,18 @@ fn http(resp: &Response, req: &Request, grpc_services: Option<&[String]>) -> Rep
             }
             let to = match &rd.target {
                 RedirectTarget::Loop => RedirectTo::default(),
-                RedirectTarget::To { host, port, path } => RedirectTo {
-                    host: host.clone(),
-                    port: *port,
-                    path: path.clone(),
-                },
+                RedirectTarget::To { host, port, path } => {
+                    RedirectTo { host: host.clone(), port: *port, path: path.clone() }
+                }
             };
-            ReplyKind::Http {
-                status: rd.status,
-                body_len: default_body(rd.status).len() as u64,
-                redirect: Some(to),
-            }
+            ReplyKind::Http { status: rd.status, body_len: default_body_len(rd.status), redirect: Some(to) }
         }
         Response::Grpc(g) => {
             let status = match g {
                 GrpcAnswer::NotServing | GrpcAnswer::Unknown => 503,
                 GrpcAnswer::Serving | GrpcAnswer::UnknownService | GrpcAnswer::Unimplemented => 200,
             };
-            ReplyKind::Http {
-                status,
-                body_len: default_body(status).len() as u64,
-                redirect: None,
-            }
+            ReplyKind::Http { status, body_len: default_body_len(status), redirect: None }
         }
         // Connection-level answers were handled by the caller.
         Response::Refuse | Response::Exit(_) => ReplyKind::Refuse,
@@ -286,27 +270,15 @@ fn http(resp: &Response, req: &Request, grpc_services: Option<&[String]>) -> Rep
 }
 
 fn exec(ok: bool, output: &str) -> ReplyKind {
-    ReplyKind::Exec {
-        code: if ok { 0 } else { 1 },
-        output: output.to_string(),
-    }
+    ReplyKind::Exec { code: if ok { 0 } else { 1 }, output: output.to_string() }
 }
 
 /// A short description of a response, for exec output and the admin state.
 pub fn describe(r: &Response) -> String {
     match r {
-        Response::Http {
-            status: 200,
-            body_bytes: None,
-        } => "ok".to_string(),
-        Response::Http {
-            status,
-            body_bytes: None,
-        } => format!("status {status}"),
-        Response::Http {
-            status,
-            body_bytes: Some(n),
-        } => format!("status {status}, {n} byte body"),
+        Response::Http { status: 200, body_bytes: None } => "ok".to_string(),
+        Response::Http { status, body_bytes: None } => format!("status {status}"),
+        Response::Http { status, body_bytes: Some(n) } => format!("status {status}, {n} byte body"),
         Response::Redirect(rd) => match &rd.target {
             RedirectTarget::Loop => "redirect loop".to_string(),
             RedirectTarget::To { .. } => format!("redirect {}", rd.status),
@@ -321,120 +293,84 @@ pub fn describe(r: &Response) -> String {
 }
 
 #[cfg(test)]
+mod body_len_tests {
+    use super::*;
+
+    #[test]
+    fn default_body_len_matches_the_body() {
+        for status in [100, 200, 204, 301, 404, 500, 503, 599] {
+            assert_eq!(default_body_len(status), default_body(status).len() as u64, "{status}");
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::behaviour::model::Redirect;
 
     fn http_req(port: u16, path: &str) -> Request {
-        Request::Http {
-            port,
-            path: path.to_string(),
-            host: Some("127.1.0.0:8080".to_string()),
-        }
+        Request::Http { port, path: path.to_string(), host: Some("127.1.0.0:8080".to_string()) }
     }
 
     #[test]
     fn ok_means_200_accept_serving_exit0() {
         let r = Response::OK;
-        assert!(matches!(
-            answer(&r, &http_req(80, "/"), None),
-            ReplyKind::Http { status: 200, .. }
-        ));
+        assert!(matches!(answer(&r, &http_req(80, "/"), None), ReplyKind::Http { status: 200, .. }));
         assert_eq!(answer(&r, &Request::Tcp { port: 80 }, None), ReplyKind::Accept);
-        let g = Request::Grpc {
-            port: 80,
-            service: String::new(),
-        };
+        let g = Request::Grpc { port: 80, service: String::new() };
         assert_eq!(answer(&r, &g, None), ReplyKind::Grpc(GrpcAnswer::Serving));
-        assert!(matches!(
-            answer(&r, &Request::Exec { argv: vec![] }, None),
-            ReplyKind::Exec { code: 0, .. }
-        ));
+        assert!(matches!(answer(&r, &Request::Exec { argv: vec![] }, None), ReplyKind::Exec { code: 0, .. }));
     }
 
     #[test]
     fn error_status_means_not_serving_and_exit1() {
-        let r = Response::Http {
-            status: 500,
-            body_bytes: None,
-        };
-        let g = Request::Grpc {
-            port: 80,
-            service: String::new(),
-        };
+        let r = Response::Http { status: 500, body_bytes: None };
+        let g = Request::Grpc { port: 80, service: String::new() };
         assert_eq!(answer(&r, &g, None), ReplyKind::Grpc(GrpcAnswer::NotServing));
-        assert!(matches!(
-            answer(&r, &Request::Exec { argv: vec![] }, None),
-            ReplyKind::Exec { code: 1, .. }
-        ));
+        assert!(matches!(answer(&r, &Request::Exec { argv: vec![] }, None), ReplyKind::Exec { code: 1, .. }));
         assert_eq!(answer(&r, &Request::Tcp { port: 80 }, None), ReplyKind::Accept);
     }
 
     #[test]
     fn hang_accepts_tcp_but_hangs_the_rest() {
-        assert_eq!(
-            answer(&Response::Hang, &Request::Tcp { port: 1 }, None),
-            ReplyKind::Accept
-        );
+        assert_eq!(answer(&Response::Hang, &Request::Tcp { port: 1 }, None), ReplyKind::Accept);
         assert_eq!(answer(&Response::Hang, &http_req(1, "/"), None), ReplyKind::Hang);
     }
 
     #[test]
     fn unknown_services_get_not_found() {
-        let g = Request::Grpc {
-            port: 80,
-            service: "other".to_string(),
-        };
+        let g = Request::Grpc { port: 80, service: "other".to_string() };
         let known = vec![String::new(), "app".to_string()];
-        assert_eq!(
-            answer(&Response::OK, &g, Some(&known)),
-            ReplyKind::Grpc(GrpcAnswer::UnknownService)
-        );
+        assert_eq!(answer(&Response::OK, &g, Some(&known)), ReplyKind::Grpc(GrpcAnswer::UnknownService));
     }
 
     #[test]
     fn port_redirect_answers_then_at_its_target() {
         let r = Response::Redirect(Redirect {
             status: 302,
-            target: RedirectTarget::To {
-                host: None,
-                port: Some(8081),
-                path: None,
-            },
+            target: RedirectTarget::To { host: None, port: Some(8081), path: None },
             then: Box::new(Response::OK),
         });
         match answer(&r, &http_req(8080, "/healthz"), None) {
-            ReplyKind::Http {
-                status: 302,
-                redirect: Some(to),
-                ..
-            } => assert_eq!(
+            ReplyKind::Http { status: 302, redirect: Some(to), .. } => assert_eq!(
                 to.location("http", Some("127.1.0.0:8080"), 8080, "/healthz", 0),
                 "http://127.1.0.0:8081/healthz"
             ),
             other => panic!("{other:?}"),
         }
-        assert!(matches!(
-            answer(&r, &http_req(8081, "/healthz"), None),
-            ReplyKind::Http { status: 200, .. }
-        ));
+        assert!(matches!(answer(&r, &http_req(8081, "/healthz"), None), ReplyKind::Http { status: 200, .. }));
     }
 
     #[test]
     fn loop_redirect_points_at_itself() {
-        let r = Response::Redirect(Redirect {
-            status: 301,
-            target: RedirectTarget::Loop,
-            then: Box::new(Response::OK),
-        });
+        let r =
+            Response::Redirect(Redirect { status: 301, target: RedirectTarget::Loop, then: Box::new(Response::OK) });
         match answer(&r, &http_req(8080, "/x"), None) {
             ReplyKind::Http { redirect: Some(to), .. } => assert_eq!(to.location("http", None, 8080, "/x", 0), "/x"),
             other => panic!("{other:?}"),
         }
-        assert!(matches!(
-            answer(&r, &Request::Exec { argv: vec![] }, None),
-            ReplyKind::Exec { code: 1, .. }
-        ));
+        assert!(matches!(answer(&r, &Request::Exec { argv: vec![] }, None), ReplyKind::Exec { code: 1, .. }));
     }
 
     #[test]

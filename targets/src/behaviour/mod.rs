@@ -92,10 +92,7 @@ impl Behaviour {
         let mut rng = Pcg64Mcg::new(stream_state(seed, attempt, PULL_STREAM));
         let after = self.spec.image.pull.sample(&mut rng);
         if attempt < self.spec.image.fail_first {
-            ImagePull::Failed {
-                after,
-                message: self.spec.image.error.replace("{image}", image),
-            }
+            ImagePull::Failed { after, message: self.spec.image.error.replace("{image}", image) }
         } else {
             ImagePull::Pulled { after }
         }

@@ -35,10 +35,7 @@ pub enum Response {
 
 impl Response {
     /// `ok`: HTTP 200.
-    pub const OK: Response = Response::Http {
-        status: 200,
-        body_bytes: None,
-    };
+    pub const OK: Response = Response::Http { status: 200, body_bytes: None };
 }
 
 /// What a gRPC health Check answers.
@@ -94,10 +91,7 @@ pub struct Latency {
 
 impl Latency {
     /// No added latency.
-    pub const ZERO: Latency = Latency {
-        base: Distribution::ZERO,
-        spike: None,
-    };
+    pub const ZERO: Latency = Latency { base: Distribution::ZERO, spike: None };
 }
 
 /// Rare latency spikes.
@@ -240,10 +234,7 @@ impl Spec {
     /// httpd.
     pub fn default_healthy() -> Spec {
         Spec {
-            startup: Distribution::Uniform {
-                min: Duration::from_millis(500),
-                max: Duration::from_millis(1500),
-            },
+            startup: Distribution::Uniform { min: Duration::from_millis(500), max: Duration::from_millis(1500) },
             starting: Response::Refuse,
             latency: Latency::ZERO,
             phases: vec![Phase {
@@ -257,17 +248,10 @@ impl Spec {
             }],
             repeat: false,
             pauses: None,
-            sigterm: Sigterm::Exit {
-                after: Distribution::ZERO,
-                code: 0,
-                respond: None,
-            },
+            sigterm: Sigterm::Exit { after: Distribution::ZERO, code: 0, respond: None },
             grpc_services: None,
             image: ImageSpec {
-                pull: Distribution::Uniform {
-                    min: Duration::from_millis(1500),
-                    max: Duration::from_millis(2500),
-                },
+                pull: Distribution::Uniform { min: Duration::from_millis(1500), max: Duration::from_millis(2500) },
                 fail_first: 0,
                 error: DEFAULT_PULL_ERROR.to_string(),
             },

@@ -131,18 +131,9 @@ struct Allow {
 }
 
 impl Allow {
-    const ALL: Allow = Allow {
-        exit: true,
-        redirect: true,
-    };
-    const NO_EXIT: Allow = Allow {
-        exit: false,
-        redirect: true,
-    };
-    const PLAIN: Allow = Allow {
-        exit: false,
-        redirect: false,
-    };
+    const ALL: Allow = Allow { exit: true, redirect: true };
+    const NO_EXIT: Allow = Allow { exit: false, redirect: true };
+    const PLAIN: Allow = Allow { exit: false, redirect: false };
 }
 
 const RESPONSE_WORDS: &[&str] = &["ok", "refuse", "hang", "close", "reset"];
@@ -162,10 +153,7 @@ fn response(ctx: &mut Ctx, path: &str, v: &Value, allow: Allow) -> Option<Respon
                 None
             }
         },
-        Value::Number(_) => http_status(ctx, path, v).map(|status| Response::Http {
-            status,
-            body_bytes: None,
-        }),
+        Value::Number(_) => http_status(ctx, path, v).map(|status| Response::Http { status, body_bytes: None }),
         Value::Mapping(m) => {
             let has = |k: &str| m.contains_key(Value::from(k));
             if has("redirect") {
@@ -194,10 +182,7 @@ fn response(ctx: &mut Ctx, path: &str, v: &Value, allow: Allow) -> Option<Respon
                 let f = Fields::new(ctx, path, v, &["exit"])?;
                 let code = integer(ctx, &join(path, "exit"), f.get("exit")?, 0, 255)?;
                 if !allow.exit {
-                    ctx.forbidden(
-                        &join(path, "exit"),
-                        "an exit can only be the `respond` of the last phase",
-                    );
+                    ctx.forbidden(&join(path, "exit"), "an exit can only be the `respond` of the last phase");
                     return None;
                 }
                 Some(Response::Exit(i32::try_from(code).ok()?))
@@ -219,11 +204,7 @@ fn response(ctx: &mut Ctx, path: &str, v: &Value, allow: Allow) -> Option<Respon
             }
         }
         _ => {
-            ctx.invalid(
-                path,
-                v,
-                "must be a word (ok, refuse, hang, close, reset), a status code or a mapping",
-            );
+            ctx.invalid(path, v, "must be a word (ok, refuse, hang, close, reset), a status code or a mapping");
             None
         }
     }
@@ -259,11 +240,7 @@ fn redirect(ctx: &mut Ctx, path: &str, v: &Value) -> Option<Response> {
                     ctx.invalid(&rp, t, "needs `host`, `port` or `path` (or write `loop`)");
                     return None;
                 }
-                Some(RedirectTarget::To {
-                    host,
-                    port,
-                    path: target_path,
-                })
+                Some(RedirectTarget::To { host, port, path: target_path })
             })
         }
         other => {
@@ -289,11 +266,7 @@ fn redirect(ctx: &mut Ctx, path: &str, v: &Value) -> Option<Response> {
     if ctx.errors.len() != before {
         return None;
     }
-    Some(Response::Redirect(Redirect {
-        status,
-        target: target?,
-        then: Box::new(then?),
-    }))
+    Some(Response::Redirect(Redirect { status, target: target?, then: Box::new(then?) }))
 }
 
 fn distribution(ctx: &mut Ctx, path: &str, v: &Value) -> Option<Distribution> {
@@ -307,10 +280,7 @@ fn distribution(ctx: &mut Ctx, path: &str, v: &Value) -> Option<Distribution> {
 
 /// The one distribution key of `f` (fixed, uniform or lognormal).
 fn base_distribution(ctx: &mut Ctx, path: &str, v: &Value, f: &Fields<'_>) -> Option<Distribution> {
-    let kinds: Vec<&str> = ["fixed", "uniform", "lognormal"]
-        .into_iter()
-        .filter(|k| f.has(k))
-        .collect();
+    let kinds: Vec<&str> = ["fixed", "uniform", "lognormal"].into_iter().filter(|k| f.has(k)).collect();
     if kinds.len() != 1 {
         ctx.invalid(path, v, "needs exactly one of fixed, uniform, lognormal");
         return None;
@@ -358,18 +328,11 @@ fn need<'a>(ctx: &mut Ctx, path: &str, key: &str, v: Option<&'a Value>) -> Optio
 
 fn latency(ctx: &mut Ctx, path: &str, v: &Value) -> Option<Latency> {
     let Value::Mapping(_) = v else {
-        return duration(ctx, path, v).map(|d| Latency {
-            base: Distribution::Fixed(d),
-            spike: None,
-        });
+        return duration(ctx, path, v).map(|d| Latency { base: Distribution::Fixed(d), spike: None });
     };
     let f = Fields::new(ctx, path, v, &["fixed", "uniform", "lognormal", "spike"])?;
     let has_base = ["fixed", "uniform", "lognormal"].iter().any(|k| f.has(k));
-    let base = if has_base || !f.has("spike") {
-        base_distribution(ctx, path, v, &f)
-    } else {
-        Some(Distribution::ZERO)
-    };
+    let base = if has_base || !f.has("spike") { base_distribution(ctx, path, v, &f) } else { Some(Distribution::ZERO) };
     let spike = match f.get("spike") {
         Some(s) => {
             let sp = join(path, "spike");
@@ -378,10 +341,7 @@ fn latency(ctx: &mut Ctx, path: &str, v: &Value) -> Option<Latency> {
                 .and_then(|p| fraction(ctx, &join(&sp, "probability"), p));
             let lat =
                 need(ctx, &sp, "latency", sf.get("latency")).and_then(|l| distribution(ctx, &join(&sp, "latency"), l));
-            Some(Spike {
-                probability: probability?,
-                latency: lat?,
-            })
+            Some(Spike { probability: probability?, latency: lat? })
         }
         None => None,
     };
@@ -402,12 +362,8 @@ fn phase_list(ctx: &mut Ctx, path: &str, v: &Value, repeat: bool) -> Option<Vec<
     for (i, item) in items.iter().enumerate() {
         let ip = index(path, i);
         let last = i + 1 == items.len();
-        let Some(f) = Fields::new(
-            ctx,
-            &ip,
-            item,
-            &["name", "for", "respond", "ports", "paths", "latency", "flap"],
-        ) else {
+        let Some(f) = Fields::new(ctx, &ip, item, &["name", "for", "respond", "ports", "paths", "latency", "flap"])
+        else {
             continue;
         };
         let p = phase_body(ctx, &ip, &f, true);
@@ -430,11 +386,7 @@ fn phase_list(ctx: &mut Ctx, path: &str, v: &Value, repeat: bool) -> Option<Vec<
                 ctx.required(&join(&ip, "for"));
             }
         } else if let Some(d) = f.get("for") {
-            ctx.invalid(
-                &join(&ip, "for"),
-                d,
-                "the last phase lasts for ever; remove `for` or set `repeat: true`",
-            );
+            ctx.invalid(&join(&ip, "for"), d, "the last phase lasts for ever; remove `for` or set `repeat: true`");
         }
         let Some(p) = p else {
             continue;
@@ -457,11 +409,7 @@ fn phase_body(ctx: &mut Ctx, path: &str, f: &Fields<'_>, in_list: bool) -> Optio
         Some(r) => response(ctx, &join(path, "respond"), r, Allow::ALL),
         None => Some(Response::OK),
     };
-    let own_keys: &[&str] = if in_list {
-        &["ports", "paths", "flap", "latency"]
-    } else {
-        &["ports", "paths", "flap"]
-    };
+    let own_keys: &[&str] = if in_list { &["ports", "paths", "flap", "latency"] } else { &["ports", "paths", "flap"] };
     if let Some(Response::Exit(_)) = respond {
         for k in own_keys {
             if f.has(k) {
@@ -477,24 +425,12 @@ fn phase_body(ctx: &mut Ctx, path: &str, f: &Fields<'_>, in_list: bool) -> Optio
         Some(p) => path_map(ctx, &join(path, "paths"), p),
         None => BTreeMap::new(),
     };
-    let latency = if in_list {
-        f.get("latency").and_then(|l| latency(ctx, &join(path, "latency"), l))
-    } else {
-        None
-    };
+    let latency = if in_list { f.get("latency").and_then(|l| latency(ctx, &join(path, "latency"), l)) } else { None };
     let flap = f.get("flap").and_then(|fl| flap(ctx, &join(path, "flap"), fl));
     if ctx.errors.len() != before {
         return None;
     }
-    Some(Phase {
-        name,
-        duration,
-        respond: respond?,
-        ports,
-        paths,
-        latency,
-        flap,
-    })
+    Some(Phase { name, duration, respond: respond?, ports, paths, latency, flap })
 }
 
 fn port_map(ctx: &mut Ctx, path: &str, v: &Value) -> BTreeMap<u16, Response> {
@@ -552,10 +488,7 @@ fn flap(ctx: &mut Ctx, path: &str, v: &Value) -> Option<Flap> {
     };
     let down = match f.get("down") {
         Some(d) => response(ctx, &join(path, "down"), d, Allow::NO_EXIT)?,
-        None => Response::Http {
-            status: 503,
-            body_bytes: None,
-        },
+        None => Response::Http { status: 503, body_bytes: None },
     };
     let period = period?;
     if period.is_zero() {
@@ -576,18 +509,10 @@ fn pauses(ctx: &mut Ctx, path: &str, v: &Value) -> Option<Pauses> {
     };
     let (every, length) = (every?, length?);
     if length >= every || every.is_zero() {
-        ctx.invalid(
-            &join(path, "for"),
-            f.get("for")?,
-            "a pause must be shorter than the time between pauses",
-        );
+        ctx.invalid(&join(path, "for"), f.get("for")?, "a pause must be shorter than the time between pauses");
         return None;
     }
-    Some(Pauses {
-        every,
-        length,
-        first: first.unwrap_or(every),
-    })
+    Some(Pauses { every, length, first: first.unwrap_or(every) })
 }
 
 fn exit_code(ctx: &mut Ctx, path: &str, v: Option<&Value>) -> Option<i32> {
@@ -599,11 +524,7 @@ fn exit_code(ctx: &mut Ctx, path: &str, v: Option<&Value>) -> Option<i32> {
 
 fn sigterm(ctx: &mut Ctx, path: &str, v: &Value) -> Option<Sigterm> {
     match v {
-        Value::String(s) if s == "exit" => Some(Sigterm::Exit {
-            after: Distribution::ZERO,
-            code: 0,
-            respond: None,
-        }),
+        Value::String(s) if s == "exit" => Some(Sigterm::Exit { after: Distribution::ZERO, code: 0, respond: None }),
         Value::String(s) if s == "ignore" => Some(Sigterm::Ignore),
         Value::Mapping(_) => {
             let f = Fields::new(ctx, path, v, &["after", "code", "respond"])?;
@@ -616,11 +537,7 @@ fn sigterm(ctx: &mut Ctx, path: &str, v: &Value) -> Option<Sigterm> {
                 Some(r) => Some(response(ctx, &join(path, "respond"), r, Allow::NO_EXIT)?),
                 None => None,
             };
-            Some(Sigterm::Exit {
-                after: after?,
-                code: code?,
-                respond,
-            })
+            Some(Sigterm::Exit { after: after?, code: code?, respond })
         }
         _ => {
             ctx.unsupported(path, v, &["exit", "ignore", "{after, code, respond}"]);
@@ -631,11 +548,7 @@ fn sigterm(ctx: &mut Ctx, path: &str, v: &Value) -> Option<Sigterm> {
 
 fn grpc_services(ctx: &mut Ctx, path: &str, v: &Value) -> Option<Vec<String>> {
     let Value::Sequence(items) = v else {
-        ctx.invalid(
-            path,
-            v,
-            "must be a list of service names (\"\" is the server as a whole)",
-        );
+        ctx.invalid(path, v, "must be a list of service names (\"\" is the server as a whole)");
         return None;
     };
     let mut out = Vec::with_capacity(items.len());
@@ -696,10 +609,7 @@ fn hook(ctx: &mut Ctx, path: &str, v: &Value) -> Option<Hook> {
         None => Some(Distribution::ZERO),
     };
     let exit = exit_code(ctx, &join(path, "exit"), f.get("exit"));
-    Some(Hook {
-        duration: duration?,
-        exit: exit?,
-    })
+    Some(Hook { duration: duration?, exit: exit? })
 }
 
 fn pod(ctx: &mut Ctx, path: &str, v: &Value) -> Option<PodConditions> {
@@ -713,16 +623,9 @@ fn pod(ctx: &mut Ctx, path: &str, v: &Value) -> Option<PodConditions> {
         Some(Value::Bool(true)) => Some(DEFAULT_MOUNT_ERROR.to_string()),
         Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
         Some(other) => {
-            ctx.invalid(
-                &join(path, "mount_error"),
-                other,
-                "must be true, false or the error text",
-            );
+            ctx.invalid(&join(path, "mount_error"), other, "must be true, false or the error text");
             return None;
         }
     };
-    Some(PodConditions {
-        unschedulable,
-        mount_error,
-    })
+    Some(PodConditions { unschedulable, mount_error })
 }

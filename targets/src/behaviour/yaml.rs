@@ -18,10 +18,7 @@ pub(crate) struct Ctx {
 
 impl Ctx {
     pub fn push(&mut self, path: &str, kind: FieldErrorKind) {
-        self.errors.push(FieldError {
-            path: path.to_string(),
-            kind,
-        });
+        self.errors.push(FieldError { path: path.to_string(), kind });
     }
 
     pub fn required(&mut self, path: &str) {
@@ -29,13 +26,7 @@ impl Ctx {
     }
 
     pub fn invalid(&mut self, path: &str, value: &Value, detail: impl Into<String>) {
-        self.push(
-            path,
-            FieldErrorKind::Invalid {
-                value: show(value),
-                detail: detail.into(),
-            },
-        );
+        self.push(path, FieldErrorKind::Invalid { value: show(value), detail: detail.into() });
     }
 
     pub fn unsupported(&mut self, path: &str, value: &Value, supported: &[&str]) {
@@ -55,11 +46,7 @@ impl Ctx {
 
 /// `parent.key`, or `key` at the root.
 pub(crate) fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_string()
-    } else {
-        format!("{path}.{key}")
-    }
+    if path.is_empty() { key.to_string() } else { format!("{path}.{key}") }
 }
 
 /// `parent[i]`.
@@ -191,11 +178,7 @@ pub(crate) fn port(ctx: &mut Ctx, path: &str, v: &Value) -> Option<u16> {
 pub(crate) fn fraction(ctx: &mut Ctx, path: &str, v: &Value) -> Option<f64> {
     let f = match v {
         Value::Number(n) => n.as_f64(),
-        Value::String(s) => s
-            .trim()
-            .strip_suffix('%')
-            .and_then(|p| p.trim().parse::<f64>().ok())
-            .map(|p| p / 100.0),
+        Value::String(s) => s.trim().strip_suffix('%').and_then(|p| p.trim().parse::<f64>().ok()).map(|p| p / 100.0),
         _ => None,
     };
     match f {
