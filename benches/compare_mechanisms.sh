@@ -69,9 +69,12 @@ pb exec-1000 1000 exec
 pb tcp-1000 1000 tcp
 pb http-1000 1000 http
 
-# References, through the peer kit's own scripts (same machine, same servers).
+# References, through the peer kit's own scripts, which start their own nginx and
+# blackbox_exporter (so ours must be down: same ports) and measure the exporter's CPU.
+targets_down
+trap - EXIT
 TCP_RATES="5000" TCP_THREADS=1 TCP_DUR="$DUR" bash "$PEERS/bench_tcp.sh" > "$OUT/peer-tcp.txt" 2>&1 || true
-OHA_RATES="5000" OHA_DUR="$DUR" HEY_RATES="" WRK_DUR=0 APACHE_RATES="" bash "$PEERS/bench_http.sh" > "$OUT/peer-http.txt" 2>&1 || true
+OHA_RATES="5000" OHA_DUR="$DUR" HEY_RATES="1000" HEY_DUR=1 WRK_DUR=1 APACHE_RATES="" bash "$PEERS/bench_http.sh" > "$OUT/peer-http.txt" 2>&1 || true
 EXEC_DUR=5 EXEC_N=500 bash "$PEERS/bench_exec.sh" > "$OUT/peer-exec.txt" 2>&1 || true
 BB_RATES="1000" BB_DUR="$DUR" bash "$PEERS/bench_blackbox.sh" > "$OUT/peer-blackbox.txt" 2>&1 || true
 
