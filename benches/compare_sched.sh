@@ -2,7 +2,8 @@
 # Side by side, in one run: probebench's scheduler against its references on this machine.
 #
 #   goal 1: 100,000 noop workers, period 10 s, spread phases (10k probes/s):
-#           hires vs naive (task per worker) vs cyclictest (1 thread, 1 ms, SCHED_OTHER)
+#           hires vs naive (task per worker) vs cyclictest (1 thread, 1 ms, SCHED_OTHER,
+#           running alongside each run)
 #   goal 2: 1,000,000 noop workers at period 10 s (100k probes/s): hires vs naive
 #
 # Usage: benches/compare_sched.sh [DURATION_S]   (default 30; each probebench run also
@@ -21,19 +22,19 @@ PB=./target/release/probebench
 flock /tmp/cargo.lock cargo build --release -q
 command -v cyclictest >/dev/null || { echo "cyclictest not found (apt-get install rt-tests)" >&2; exit 2; }
 
-cyclic() { # $1 = label
-  cyclictest -m -q -t1 -i 1000 -D "$DUR" -h 2000 > "$OUT/cyclictest-$1.txt" 2>&1 || true
-}
-
+# cyclictest runs *alongside* each probebench run (same seconds, same neighbours): on a
+# shared VM the other tenants' bursts move p99 by 10x from one minute to the next, so only
+# figures taken at the same time compare. Both are light (cyclictest ~2% of a core).
 pb() { # $1 = label, rest = args
   local label="$1"; shift
-  "$PB" run "$@" --for "${DUR}s" --no-results -o json > "$OUT/$label.json" 2> "$OUT/$label.err"
+  cyclictest -m -q -t1 -i 1000 -D "$((DUR + 10))" -h 2000 > "$OUT/cyclictest-$label.txt" 2>&1 &
+  local cpid=$!
+  "$PB" run "$@" --for "${DUR}s" --no-results -o json > "$OUT/$label.json" 2> "$OUT/$label.err" || true
+  wait "$cpid" || true
 }
 
-cyclic before
 pb hires-100k scenarios/scheduler-100k.yaml
 pb naive-100k scenarios/scheduler-100k.yaml --scheduler naive
-cyclic after
 pb hires-1m scenarios/scheduler-1m.yaml
 pb naive-1m scenarios/scheduler-1m.yaml --scheduler naive
 
@@ -59,25 +60,25 @@ def cyclic(path):
         return mx
     return dict(p50=pct(50), p99=pct(99), p999=pct(99.9), max=mx, n=n)
 
-rows = []
-cyc = {k: cyclic(os.path.join(out, f"cyclictest-{k}.txt")) for k in ("before", "after")}
-print("| run | probes/s | dispatch lag p50 µs | p99 µs | p99.9 µs | max µs | CPU µs/probe | RSS B/worker | state B/worker | other busy cores |")
-print("|---|---|---|---|---|---|---|---|---|---|")
-for k in ("before", "after"):
-    c = cyc[k]
-    print(f"| cyclictest 1 ms ({k}) | 1000 | {c['p50']} | {c['p99']} | {c['p999']} | {c['max']} | | | | |")
-for label in ("hires-100k", "naive-100k", "hires-1m", "naive-1m"):
+import statistics
+labels = ("hires-100k", "naive-100k", "hires-1m", "naive-1m")
+cyc = {k: cyclic(os.path.join(out, f"cyclictest-{k}.txt")) for k in labels}
+print("| run | probes/s | dispatch lag p50 µs | p99 µs | p99.9 µs | max µs | median per-second p99 µs | CPU µs/probe | RSS B/worker | state B/worker | other busy cores | cyclictest alongside p50 / p99 / p99.9 µs |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+for label in labels:
+    c = cyc[label]
     try:
         d = json.load(open(os.path.join(out, f"{label}.json")))
     except Exception as e:
         print(f"| {label} | failed: {e} |"); continue
     p = d["phases"][0]; t = p["total"]; o = p["overhead"]; lag = t["dispatch_lag"]
-    print(f"| {label} ({d['scheduler']}, {d['shards']} shard(s)) | {t['rate_per_s']:.0f} | {lag['p50_us']:.0f} | {lag['p99_us']:.0f} | {lag['p99_9_us']:.0f} | {lag['max_us']:.0f} | {o['cpu_us_per_probe']:.2f} | {o['rss_bytes_per_worker']:.0f} | {o['state_bytes_per_worker']:.0f} | {o['noise']['other_busy_cores']:.2f} |")
-cyc_p99 = max(cyc["before"]["p99"], cyc["after"]["p99"])
+    per_s = statistics.median([i["lag_p99_us"] for i in p["intervals"]]) if p["intervals"] else float("nan")
+    print(f"| {label} ({d['scheduler']}, {d['shards']} shard(s)) | {t['rate_per_s']:.0f} | {lag['p50_us']:.0f} | {lag['p99_us']:.0f} | {lag['p99_9_us']:.0f} | {lag['max_us']:.0f} | {per_s:.0f} | {o['cpu_us_per_probe']:.2f} | {o['rss_bytes_per_worker']:.0f} | {o['state_bytes_per_worker']:.0f} | {o['noise']['other_busy_cores']:.2f} | {c['p50']} / {c['p99']} / {c['p999']} |")
+cyc_p99 = cyc["hires-100k"]["p99"]
 try:
     h = json.load(open(os.path.join(out, "hires-100k.json")))["phases"][0]
     print()
-    print(f"goal 1: hires p99 {h['total']['dispatch_lag']['p99_us']:.0f} µs vs cyclictest p99 {cyc_p99} µs (worse of the two runs): ratio {h['total']['dispatch_lag']['p99_us']/max(cyc_p99,1):.2f} (goal ≤ 2, stretch ≤ 1); {h['overhead']['rss_bytes_per_worker']:.0f} B/worker by RSS, {h['overhead']['state_bytes_per_worker']:.0f} B/worker allocated (goal ≤ 256)")
+    print(f"goal 1: hires p99 {h['total']['dispatch_lag']['p99_us']:.0f} µs vs cyclictest p99 {cyc_p99} µs (alongside): ratio {h['total']['dispatch_lag']['p99_us']/max(cyc_p99,1):.2f} (goal ≤ 2, stretch ≤ 1); {h['overhead']['rss_bytes_per_worker']:.0f} B/worker by RSS, {h['overhead']['state_bytes_per_worker']:.0f} B/worker allocated (goal ≤ 256)")
     m = json.load(open(os.path.join(out, "hires-1m.json")))["phases"][0]
     print(f"goal 2: 1M workers at {m['total']['rate_per_s']:.0f}/s: dispatch lag p99 {m['total']['dispatch_lag']['p99_us']:.0f} µs (goal ≤ 1000), CPU {m['overhead']['cpu_us_per_probe']:.2f} µs/probe (goal ≤ 1)")
 except Exception as e:
