@@ -48,6 +48,8 @@ pub enum Command {
     Show(commands::show::ShowArgs),
     /// Simulate the kubelet's handling of a manifest's pods on a virtual clock.
     Simulate(commands::simulate::SimulateArgs),
+    /// Recommend probe settings for an app from a simulated fleet.
+    Tune(commands::tune::TuneArgs),
     /// Print a shell completion script.
     Completions(commands::completions::CompletionsArgs),
 }

@@ -10,3 +10,4 @@ pub mod probe;
 pub mod report;
 pub mod sim;
 pub mod spec;
+pub mod tune;

@@ -5,6 +5,7 @@ pub mod completions;
 pub mod explain;
 pub mod show;
 pub mod simulate;
+pub mod tune;
 pub mod validate;
 
 use std::io;
