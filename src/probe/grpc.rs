@@ -266,7 +266,7 @@ impl Service<http::Uri> for ProbeConnector {
         Box::pin(async move {
             let stream = dial(this.addr, this.linger, this.deadline)
                 .await
-                .map_err(DialFailed)?;
+                .map_err(|e| DialFailed(e.text))?;
             let _ = stream.set_nodelay(true);
             Ok(TokioIo::new(ObservedIo::new(stream, this.marks)))
         })

@@ -50,26 +50,49 @@ impl LingerMode {
     }
 }
 
+/// A dial that failed, worded as Go's dialer words it (`dial tcp 127.0.0.1:8080: connect:
+/// connection refused`, `dial tcp 127.0.0.1:8080: i/o timeout`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{text}")]
+pub struct DialError {
+    /// The deadline passed before the connection was established.
+    pub timed_out: bool,
+    pub text: String,
+}
+
 /// Opens a fresh TCP connection to `addr` before `deadline`, with the given linger mode.
-/// Errors carry Go's dial wording (`dial tcp 127.0.0.1:8080: connect: connection
-/// refused`, `dial tcp 127.0.0.1:8080: i/o timeout`).
 pub async fn dial(
     addr: SocketAddr,
     linger: LingerMode,
     deadline: tokio::time::Instant,
-) -> Result<TcpStream, String> {
+) -> Result<TcpStream, DialError> {
+    let failed = |text: String| DialError {
+        timed_out: false,
+        text,
+    };
     let socket = match addr {
         SocketAddr::V4(_) => TcpSocket::new_v4(),
         SocketAddr::V6(_) => TcpSocket::new_v6(),
     }
-    .map_err(|e| format!("dial tcp {addr}: socket: {}", gotext::errno_text(&e)))?;
-    linger
-        .apply(&socket)
-        .map_err(|e| format!("dial tcp {addr}: setsockopt: {}", gotext::errno_text(&e)))?;
+    .map_err(|e| {
+        failed(format!(
+            "dial tcp {addr}: socket: {}",
+            gotext::errno_text(&e)
+        ))
+    })?;
+    linger.apply(&socket).map_err(|e| {
+        failed(format!(
+            "dial tcp {addr}: setsockopt: {}",
+            gotext::errno_text(&e)
+        ))
+    })?;
     match tokio::time::timeout_at(deadline, socket.connect(addr)).await {
         Ok(Ok(stream)) => Ok(stream),
-        Ok(Err(e)) => Err(gotext::dial_error(addr, &e)),
-        Err(_) => Err(gotext::dial_timeout(addr)),
+        Ok(Err(e)) => Err(failed(gotext::dial_error(addr, &e))),
+        Err(_) => Err(DialError {
+            timed_out: true,
+            text: gotext::dial_timeout(addr),
+        }),
     }
 }
 
