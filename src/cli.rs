@@ -48,4 +48,6 @@ pub enum Command {
     Show(commands::show::ShowArgs),
     /// Print a shell completion script.
     Completions(commands::completions::CompletionsArgs),
+    /// Run one probe once and show what the kubelet would conclude.
+    Probe(Box<commands::probe::ProbeArgs>),
 }

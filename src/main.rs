@@ -15,6 +15,7 @@ fn main() -> ExitCode {
         Command::Validate(_) | Command::Explain(_) | Command::Show(_) | Command::Completions(_) => {
             Ok(Exit::Ok)
         }
+        Command::Probe(args) => commands::probe::run(&args, &mut out),
     };
     let _ = &mut out;
     match result {

@@ -25,13 +25,14 @@ use super::gotext;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum LingerMode {
-    /// `{on, 1 s}`, as the kubelet sets it. With a non-zero linger `close()` may block the
-    /// thread up to one round trip (until our FIN is acknowledged): microseconds on loopback.
+    /// {on, 1s}, as the kubelet sets it.
+    // With a non-zero linger `close()` may block the thread up to one round trip (until
+    // our FIN is acknowledged): microseconds on loopback.
     #[default]
     Kubelet,
-    /// `{on, 0}`: close aborts the connection with RST; no TIME_WAIT on either side.
+    /// {on, 0}: close with RST, no TIME_WAIT.
     Zero,
-    /// SO_LINGER left unset (the pre-1.27 kubelet's plain dialer).
+    /// SO_LINGER unset (the pre-1.27 kubelet).
     Off,
 }
 
