@@ -20,7 +20,6 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
 use tonic::Code;
 use tonic::codegen::Service;
 use tonic::transport::Endpoint;
@@ -31,7 +30,7 @@ use tonic_health::pb::health_client::HealthClient;
 use super::address::{self, AddressPolicy, HostAddr, LookupError};
 use super::gotext;
 use super::outcome::{Outcome, Timings};
-use super::socket::{IoMarks, LingerMode, ObservedIo, dial, micros_since};
+use super::socket::{IoMarks, LingerMode, ObservedIo, ProbeStream as Socket, dial, micros_since};
 
 /// A resolved grpc probe.
 #[derive(Debug, Clone)]
@@ -250,7 +249,7 @@ struct ProbeConnector {
     marks: Arc<IoMarks>,
 }
 
-type ProbeStream = TokioIo<ObservedIo<TcpStream, Arc<IoMarks>>>;
+type ProbeStream = TokioIo<ObservedIo<Socket, Arc<IoMarks>>>;
 
 impl Service<http::Uri> for ProbeConnector {
     type Response = ProbeStream;

@@ -19,9 +19,15 @@ use super::gotext;
 ///
 /// The kubelet (≥1.27, PR #115143, pkg/probe/dialer_others.go ProbeDialer) sets
 /// `{on, 1 s}` and its comment claims this shortens TIME_WAIT to 1 s. On Linux a non-zero
-/// linger only bounds how long `close()` waits for unsent data; a clean close still leaves
-/// the closing side in TIME_WAIT for 60 s. Only linger 0 (an abortive close with RST)
-/// avoids TIME_WAIT. The benchmarks measure TIME_WAIT for each mode.
+/// linger only makes `close()` wait (up to the linger time) until the peer has
+/// acknowledged our FIN; what goes on the wire, TIME_WAIT included, is the same as without
+/// it. Only linger 0 (an abortive close with RST) avoids TIME_WAIT. The benchmarks measure
+/// TIME_WAIT for each mode.
+///
+/// That wait is real: measured on loopback here, `close()` blocks 4–6 ms after a bare
+/// connect and ~40 ms after a request (the peer's delayed ACK). Go parks a thread for it;
+/// a tokio worker must not block, so [`ProbeStream`] hands such a close to the blocking
+/// pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum LingerMode {
@@ -66,7 +72,7 @@ pub async fn dial(
     addr: SocketAddr,
     linger: LingerMode,
     deadline: tokio::time::Instant,
-) -> Result<TcpStream, DialError> {
+) -> Result<ProbeStream, DialError> {
     let failed = |text: String| DialError {
         timed_out: false,
         text,
@@ -88,12 +94,121 @@ pub async fn dial(
         ))
     })?;
     match tokio::time::timeout_at(deadline, socket.connect(addr)).await {
-        Ok(Ok(stream)) => Ok(stream),
+        Ok(Ok(stream)) => Ok(ProbeStream {
+            inner: Some(stream),
+            close_blocks: linger == LingerMode::Kubelet,
+        }),
         Ok(Err(e)) => Err(failed(gotext::dial_error(addr, &e))),
         Err(_) => Err(DialError {
             timed_out: true,
             text: gotext::dial_timeout(addr),
         }),
+    }
+}
+
+/// A probe's TCP connection. Closing a socket with a non-zero SO_LINGER blocks the
+/// closing thread until the peer acknowledges the FIN, so when dropped inside a tokio
+/// runtime such a socket is closed on the blocking pool, never on a runtime worker (the
+/// kubelet's Go runtime likewise parks a thread in that `close`).
+#[derive(Debug)]
+pub struct ProbeStream {
+    inner: Option<TcpStream>,
+    close_blocks: bool,
+}
+
+impl ProbeStream {
+    fn get(&self) -> io::Result<&TcpStream> {
+        self.inner
+            .as_ref()
+            .ok_or_else(|| io::Error::from(io::ErrorKind::NotConnected))
+    }
+
+    fn get_pin(&mut self) -> io::Result<Pin<&mut TcpStream>> {
+        self.inner
+            .as_mut()
+            .map(Pin::new)
+            .ok_or_else(|| io::Error::from(io::ErrorKind::NotConnected))
+    }
+
+    pub fn set_nodelay(&self, on: bool) -> io::Result<()> {
+        self.get()?.set_nodelay(on)
+    }
+
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.get()?.local_addr()
+    }
+}
+
+impl Drop for ProbeStream {
+    fn drop(&mut self) {
+        let Some(stream) = self.inner.take() else {
+            return;
+        };
+        if !self.close_blocks {
+            return;
+        }
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        // Deregister from the reactor here, close there.
+        if let Ok(std_stream) = stream.into_std() {
+            handle.spawn_blocking(move || drop(std_stream));
+        }
+    }
+}
+
+impl AsyncRead for ProbeStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_pin() {
+            Ok(inner) => inner.poll_read(cx, buf),
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+}
+
+impl AsyncWrite for ProbeStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_pin() {
+            Ok(inner) => inner.poll_write(cx, buf),
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_pin() {
+            Ok(inner) => inner.poll_write_vectored(cx, bufs),
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_pin() {
+            Ok(inner) => inner.poll_flush(cx),
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_pin() {
+            Ok(inner) => inner.poll_shutdown(cx),
+            Err(e) => Poll::Ready(Err(e)),
+        }
     }
 }
 
@@ -276,5 +391,48 @@ impl<S: AsyncWrite + Unpin, M: AsRef<IoMarks> + Unpin> AsyncWrite for ObservedIo
 impl AsRef<IoMarks> for IoMarks {
     fn as_ref(&self) -> &IoMarks {
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nix::sys::socket::getsockopt;
+
+    #[tokio::test]
+    async fn each_linger_mode_sets_what_it_says() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+        for (mode, expected) in [
+            (LingerMode::Kubelet, (1, 1)),
+            (LingerMode::Zero, (1, 0)),
+            (LingerMode::Off, (0, 0)),
+        ] {
+            let stream = dial(addr, mode, deadline).await.unwrap();
+            let inner = stream.get().unwrap();
+            let linger = getsockopt(inner, sockopt::Linger).unwrap();
+            assert_eq!((linger.l_onoff, linger.l_linger), expected, "{mode:?}");
+            assert_eq!(stream.close_blocks, mode == LingerMode::Kubelet);
+        }
+    }
+
+    #[tokio::test]
+    async fn refused_and_timed_out_dials_are_worded_like_go() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+        let err = dial(addr, LingerMode::Kubelet, deadline).await.unwrap_err();
+        assert_eq!(
+            (err.timed_out, err.text),
+            (
+                false,
+                format!("dial tcp {addr}: connect: connection refused")
+            )
+        );
+        let past = tokio::time::Instant::now();
+        let err = dial(addr, LingerMode::Off, past).await.unwrap_err();
+        assert!(err.timed_out || err.text.contains("refused"), "{err:?}");
     }
 }

@@ -194,6 +194,8 @@ pub enum Raw {
     Reset,
     /// Accept and never say anything.
     Hang,
+    /// Accept, never say anything, close when the client does (no fd outlives the probe).
+    Silent,
     /// Accept and close at once, without reading.
     CloseAtOnce,
     /// Answer 200 with Content-Length 100 and 3 bytes, then hang.
@@ -205,7 +207,12 @@ pub enum Raw {
 }
 
 pub async fn raw_server(behaviour: Raw) -> Server {
-    let listener = TcpListener::bind((LOCALHOST, 0)).await.unwrap();
+    raw_server_on(LOCALHOST, behaviour).await
+}
+
+/// [`raw_server`] on a given loopback address.
+pub async fn raw_server_on(ip: IpAddr, behaviour: Raw) -> Server {
+    let listener = TcpListener::bind((ip, 0)).await.unwrap();
     let addr = listener.local_addr().unwrap();
     let task = tokio::spawn(async move {
         loop {
@@ -234,6 +241,14 @@ async fn raw_connection(mut stream: TcpStream, behaviour: Raw) {
         Raw::CloseAtOnce => {}
         Raw::Hang => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+        Raw::Silent => {
+            let mut buf = [0u8; 1024];
+            while let Ok(n) = stream.read(&mut buf).await {
+                if n == 0 {
+                    break;
+                }
+            }
         }
         Raw::Eof => read_head(&mut stream).await,
         Raw::Reset => {
@@ -269,8 +284,13 @@ pub struct HungListener {
 }
 
 pub async fn hung_listener() -> HungListener {
+    hung_listener_on(LOCALHOST).await
+}
+
+/// [`hung_listener`] on a given loopback address.
+pub async fn hung_listener_on(ip: IpAddr) -> HungListener {
     let socket = TcpSocket::new_v4().unwrap();
-    socket.bind((LOCALHOST, 0).into()).unwrap();
+    socket.bind((ip, 0).into()).unwrap();
     let listener = socket.listen(0).unwrap();
     let addr = listener.local_addr().unwrap();
     let mut fillers = Vec::new();
