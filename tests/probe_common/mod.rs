@@ -46,6 +46,19 @@ impl Server {
     }
 }
 
+/// A listener with a deep accept queue (capped by net.core.somaxconn): under a flood of
+/// probes a momentarily busy target must not drop SYNs, which would turn into 1 s connect
+/// retries and fake timeouts.
+pub fn listen(ip: IpAddr) -> TcpListener {
+    let socket = match ip {
+        IpAddr::V4(_) => TcpSocket::new_v4(),
+        IpAddr::V6(_) => TcpSocket::new_v6(),
+    }
+    .unwrap();
+    socket.bind((ip, 0).into()).unwrap();
+    socket.listen(4096).unwrap()
+}
+
 /// An address nothing listens on: bound, then released.
 pub async fn unused_addr() -> SocketAddr {
     let listener = TcpListener::bind((LOCALHOST, 0)).await.unwrap();
@@ -66,7 +79,12 @@ pub async fn unused_addr() -> SocketAddr {
 /// - `/headers`: 200, body = the request's header lines `name: value`, in order
 /// - `/slow-headers`: answers after 30 s
 pub async fn http_server() -> Server {
-    serve_http(None).await
+    serve_http(LOCALHOST, None).await
+}
+
+/// [`http_server`] on a given loopback address.
+pub async fn http_server_on(ip: IpAddr) -> Server {
+    serve_http(ip, None).await
 }
 
 /// The same server over TLS with a fresh self-signed certificate.
@@ -83,11 +101,15 @@ pub async fn https_server() -> Server {
     .with_no_client_auth()
     .with_single_cert(vec![cert.cert.der().clone()], key)
     .unwrap();
-    serve_http(Some(tokio_rustls::TlsAcceptor::from(Arc::new(config)))).await
+    serve_http(
+        LOCALHOST,
+        Some(tokio_rustls::TlsAcceptor::from(Arc::new(config))),
+    )
+    .await
 }
 
-async fn serve_http(tls: Option<tokio_rustls::TlsAcceptor>) -> Server {
-    let listener = TcpListener::bind((LOCALHOST, 0)).await.unwrap();
+async fn serve_http(ip: IpAddr, tls: Option<tokio_rustls::TlsAcceptor>) -> Server {
+    let listener = listen(ip);
     let addr = listener.local_addr().unwrap();
     let task = tokio::spawn(async move {
         loop {
@@ -212,7 +234,7 @@ pub async fn raw_server(behaviour: Raw) -> Server {
 
 /// [`raw_server`] on a given loopback address.
 pub async fn raw_server_on(ip: IpAddr, behaviour: Raw) -> Server {
-    let listener = TcpListener::bind((ip, 0)).await.unwrap();
+    let listener = listen(ip);
     let addr = listener.local_addr().unwrap();
     let task = tokio::spawn(async move {
         loop {
@@ -365,9 +387,11 @@ impl tonic_health::pb::health_server::Health for HealthImpl {
 }
 
 pub async fn grpc_server(mode: GrpcMode) -> Server {
-    let listener = TcpListener::bind((LOCALHOST, 0)).await.unwrap();
+    let listener = listen(LOCALHOST);
     let addr = listener.local_addr().unwrap();
-    let incoming = tonic::transport::server::TcpIncoming::from(listener);
+    // Nagle off, as grpc-go servers have it: otherwise the response's frames wait for
+    // delayed ACKs and every probe takes milliseconds.
+    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
     let service = tonic_health::pb::health_server::HealthServer::new(HealthImpl(mode));
     let task = tokio::spawn(async move {
         let _ = tonic::transport::Server::builder()
