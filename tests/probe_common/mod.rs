@@ -77,6 +77,7 @@ pub async fn unused_addr() -> SocketAddr {
 /// - `/found-no-location`: 302 without Location, body `nowhere`
 /// - `/big`: 200 with 64 KiB of `x`
 /// - `/headers`: 200, body = the request's header lines `name: value`, in order
+/// - `/echo-uri`: 200, body = the request target (path and query)
 /// - `/slow-headers`: answers after 30 s
 pub async fn http_server() -> Server {
     serve_http(LOCALHOST, None).await
@@ -196,6 +197,8 @@ async fn handle(
             lines.push_str(&format!("{}: {}\n", name, value.to_str().unwrap_or("?")));
         }
         reply(200, lines)
+    } else if path == "/echo-uri" {
+        reply(200, req.uri().to_string())
     } else if path == "/slow-headers" {
         tokio::time::sleep(Duration::from_secs(30)).await;
         reply(200, "late")
@@ -316,9 +319,10 @@ pub async fn hung_listener_on(ip: IpAddr) -> HungListener {
     let listener = socket.listen(0).unwrap();
     let addr = listener.local_addr().unwrap();
     let mut fillers = Vec::new();
-    // Connect until one does not complete: from then on the queue is full.
+    // Connect until one does not complete: from then on the queue is full. (A SYN to a
+    // full queue is dropped and retried after 1 s; a loaded machine answers far sooner.)
     for _ in 0..8 {
-        match tokio::time::timeout(Duration::from_millis(200), TcpStream::connect(addr)).await {
+        match tokio::time::timeout(Duration::from_millis(500), TcpStream::connect(addr)).await {
             Ok(Ok(stream)) => fillers.push(stream),
             _ => break,
         }
@@ -343,6 +347,8 @@ pub enum GrpcMode {
     Unimplemented,
     /// Check never answers.
     Hang,
+    /// Check fails with NOT_FOUND and the caller's user agent as message.
+    EchoUserAgent,
 }
 
 struct HealthImpl(GrpcMode);
@@ -367,6 +373,15 @@ impl tonic_health::pb::health_server::Health for HealthImpl {
             GrpcMode::Hang => {
                 tokio::time::sleep(Duration::from_secs(3600)).await;
                 1
+            }
+            GrpcMode::EchoUserAgent => {
+                let ua = request
+                    .metadata()
+                    .get("user-agent")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_owned();
+                return Err(tonic::Status::not_found(ua));
             }
         };
         Ok(tonic::Response::new(

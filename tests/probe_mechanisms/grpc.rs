@@ -142,3 +142,17 @@ async fn the_default_timeout_reads_as_go_prints_it() {
         out.output
     );
 }
+
+#[tokio::test]
+async fn the_user_agent_is_the_kubelets() {
+    let server = grpc_server(GrpcMode::EchoUserAgent).await;
+    let out = run(&Prober::new().unwrap(), &grpc_at(server.port(), None)).await;
+    // grpc-go appends its own name to the configured agent; tonic does the same.
+    assert!(
+        out.output.starts_with(
+            "error: health rpc probe failed: rpc error: code = NotFound desc = kube-probe/1.35"
+        ),
+        "{}",
+        out.output
+    );
+}

@@ -472,3 +472,40 @@ async fn the_redirect_limit_quotes_the_raw_location() {
         (ProbeResult::Success, "arrived")
     );
 }
+
+#[tokio::test]
+async fn the_query_string_is_kept() {
+    let server = http_server().await;
+    let out = both(
+        |c| http_probe("/echo-uri?check=deep&x=1", server.port(), c),
+        None,
+    )
+    .await;
+    assert_eq!(out.output, "/echo-uri?check=deep&x=1");
+}
+
+#[tokio::test]
+async fn ipv6_hosts_are_bracketed() {
+    let v6: std::net::IpAddr = "::1".parse().unwrap();
+    let server = http_server_on(v6).await;
+    let on_v6 = |path: &str, port: u16, client| {
+        let mut handler = http_handler(path, IntOrString::Int(i32::from(port)), "HTTP", &[]);
+        if let Some(get) = handler.http_get.as_mut() {
+            get.host = Some("::1".into());
+        }
+        resolve(handler, &container(), &options(client))
+    };
+    let out = both(|c| on_v6("/ok", server.port(), c), None).await;
+    assert_eq!(
+        (out.result, out.output.as_str()),
+        (ProbeResult::Success, "ok")
+    );
+    let refused = unused_addr().await.port();
+    let out = both(|c| on_v6("/", refused, c), None).await;
+    assert_eq!(
+        out.output,
+        format!(
+            "Get \"http://[::1]:{refused}/\": dial tcp [::1]:{refused}: connect: connection refused"
+        )
+    );
+}

@@ -147,3 +147,18 @@ async fn remote_hosts_are_refused_unless_allowed() {
     };
     assert!(probebench::probe::resolve(&probe(handler, 1), &container(), &pod(), &allowed).is_ok());
 }
+
+#[tokio::test]
+async fn ipv6_targets_are_worded_with_brackets() {
+    let refused = unused_addr().await.port();
+    let resolved = resolve(
+        tcp_handler(IntOrString::Int(i32::from(refused)), Some("::1")),
+        &container(),
+        &ProbeOptions::default(),
+    );
+    let out = run(&Prober::new().unwrap(), &resolved).await;
+    assert_eq!(
+        out.output,
+        format!("dial tcp [::1]:{refused}: connect: connection refused")
+    );
+}
