@@ -7,7 +7,8 @@
 //! refused gRPC probe takes the whole timeout and reports `timeout: failed to connect
 //! service "<addr>" within <timeout>: context deadline exceeded`. This module does the same
 //! (without grpc-go's ±20 % jitter). "Connected" means what grpc-go's READY means: the
-//! server has said something (its HTTP/2 preface); until then a failure is a dial failure.
+//! server's HTTP/2 preface (a SETTINGS frame) has arrived; until then a failure is a dial
+//! failure, whatever else the server may have sent.
 //!
 //! The kubelet's prefixes are exact; what follows them is grpc-go's error text in the
 //! kubelet and cannot be byte-identical here, so it is written to be informative instead.
@@ -86,7 +87,7 @@ async fn probe(
                 return outcome;
             }
             Ok(Attempt::NotConnected(why)) => last_error = Some(why),
-            Err(_) if marks.peer_spoke() => {
+            Err(_) if preface_seen(&marks) => {
                 // Connected (READY), but the Check did not finish: grpc.go's RPC timeout.
                 return Outcome::failure(format!(
                     "timeout: health rpc did not complete within {}",
@@ -174,7 +175,7 @@ async fn attempt(
                 )))
             }
         }
-        Err(status) if !marks.peer_spoke() => Attempt::NotConnected(status_text(&status)),
+        Err(status) if !preface_seen(&marks) => Attempt::NotConnected(status_text(&status)),
         Err(status) => Attempt::Done(Outcome::failure(match status.code() {
             Code::Unimplemented => format!(
                 "error: this server does not implement the grpc health protocol (grpc.health.v1.Health): {}",
@@ -187,6 +188,12 @@ async fn attempt(
             _ => format!("error: health rpc probe failed: {}", status_text(&status)),
         })),
     }
+}
+
+/// Whether the server's first bytes are an HTTP/2 frame header of type SETTINGS (4): the
+/// server preface grpc-go waits for before it calls a connection READY.
+fn preface_seen(marks: &IoMarks) -> bool {
+    marks.first_bytes().get(3) == Some(&4)
 }
 
 /// grpc-go's status error text: `rpc error: code = Unavailable desc = ...`.

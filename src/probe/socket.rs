@@ -273,11 +273,6 @@ impl IoMarks {
         Some(self.first_read_us.load(Ordering::Relaxed)).filter(|v| *v != UNSET)
     }
 
-    /// Whether the peer has sent anything at all.
-    pub fn peer_spoke(&self) -> bool {
-        self.first_len.load(Ordering::Relaxed) > 0
-    }
-
     /// The first bytes the peer sent (at most 8).
     pub fn first_bytes(&self) -> Vec<u8> {
         let len = self.first_len.load(Ordering::Relaxed) as usize;

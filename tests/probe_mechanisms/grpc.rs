@@ -156,3 +156,24 @@ async fn the_user_agent_is_the_kubelets() {
         out.output
     );
 }
+
+#[tokio::test]
+async fn a_server_that_is_not_http2_never_connects() {
+    // An HTTP/1 server answers the HTTP/2 preface with an error page; grpc-go never sees a
+    // SETTINGS frame, keeps redialing, and the probe ends as a dial timeout.
+    let server = http_server().await;
+    let out = run_once(
+        &Prober::new().unwrap(),
+        &grpc_at(server.port(), None).mechanism,
+        Duration::from_millis(300),
+    )
+    .await;
+    assert!(
+        out.output.starts_with(&format!(
+            "timeout: failed to connect service \"{}\" within 300ms",
+            server.addr
+        )),
+        "{}",
+        out.output
+    );
+}
