@@ -52,4 +52,6 @@ pub enum Command {
     Tune(commands::tune::TuneArgs),
     /// Print a shell completion script.
     Completions(commands::completions::CompletionsArgs),
+    /// Run one probe once and show what the kubelet would conclude.
+    Probe(Box<commands::probe::ProbeArgs>),
 }

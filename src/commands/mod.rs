@@ -3,6 +3,7 @@
 
 pub mod completions;
 pub mod explain;
+pub mod probe;
 pub mod show;
 pub mod simulate;
 pub mod tune;
