@@ -110,11 +110,19 @@ pub fn run(args: &TuneArgs, out: &mut dyn Write) -> CommandResult {
     for s in &args.sweeps {
         grid.set(s).map_err(invalid)?;
     }
-    let objectives = if args.objectives.is_empty() {
+    let mut objectives = if args.objectives.is_empty() {
         objective::defaults()
     } else {
         args.objectives.iter().map(|o| objective::parse(o)).collect::<Result<Vec<_>, _>>().map_err(invalid)?
     };
+    if app.incidents.hang_every.is_none() {
+        // Without hangs there is nothing to detect.
+        let detect = |o: &objective::Objective| matches!(o.metric, objective::Metric::DetectP99 | objective::Metric::DetectP50);
+        if !args.objectives.is_empty() && objectives.iter().any(detect) {
+            return Err(invalid("a detect objective needs hang incidents; the app file sets `incidents: {hang: false}`"));
+        }
+        objectives.retain(|o| !detect(o));
+    }
     let version =
         Version::parse(&args.kubelet_version).ok_or_else(|| invalid("--kubelet-version: expected MAJOR.MINOR"))?;
     let candidates = grid.candidates(&current).len();

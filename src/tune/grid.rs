@@ -248,9 +248,9 @@ impl Grid {
             (None, Some(r)) => (ProbeType::Readiness, *r),
             (None, None) => return g,
         };
-        let mut periods = vec![s.period_seconds, 5, 10, 20];
-        let mut timeouts = vec![s.timeout_seconds, 1, 3];
-        let mut failures = vec![s.failure_threshold, 1, 3, 6];
+        let mut periods = vec![s.period_seconds, 5, 10, 15, 30];
+        let mut timeouts = vec![s.timeout_seconds, 1, 2, 5];
+        let mut failures = vec![s.failure_threshold, 1, 2, 3, 6];
         for v in [&mut periods, &mut timeouts, &mut failures] {
             v.sort_unstable();
             v.dedup();

@@ -72,15 +72,18 @@ fn arrivals(rng: &mut Pcg64Mcg, mean_ns: f64, start: u64, end: u64) -> Vec<u64> 
 /// (neither detected nor missed).
 const CENSOR_NS: u64 = 600 * SECOND;
 
-/// Simulate `setting` for `pod`'s container `container` and measure it.
-pub fn measure(
-    pod: &spec::Pod,
-    container: usize,
-    setting: &Setting,
-    app: &App,
-    exposure: Exposure,
-    kubelet: &KubeletConfig,
-) -> Metrics {
+/// What is being tuned: a pod's container running an app on a kubelet.
+#[derive(Clone, Copy)]
+pub struct Subject<'a> {
+    pub pod: &'a spec::Pod,
+    pub container: usize,
+    pub app: &'a App,
+    pub kubelet: &'a KubeletConfig,
+}
+
+/// Simulate `setting` for the subject's container and measure it.
+pub fn measure(subject: Subject<'_>, setting: &Setting, exposure: Exposure) -> Metrics {
+    let Subject { pod, container, app, kubelet } = subject;
     let mut template = pod.clone();
     template.spec.containers[container] = setting.apply(&template.spec.containers[container]);
     // A ReplicaSet of the pod: names stay unique without a Deployment's hash.
@@ -207,12 +210,9 @@ fn empty(exposure: Exposure) -> Metrics {
 /// Measure many settings on all cores: each candidate is independent, so the work is split
 /// by candidate across threads (the simulator itself stays single-threaded).
 pub fn measure_all(
-    pod: &spec::Pod,
-    container: usize,
+    subject: Subject<'_>,
     settings: &[Setting],
-    app: &App,
     exposure: Exposure,
-    kubelet: &KubeletConfig,
     threads: usize,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Vec<Metrics> {
@@ -226,7 +226,7 @@ pub fn measure_all(
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some(setting) = settings.get(i) else { break };
-                    let m = measure(pod, container, setting, app, exposure, kubelet);
+                    let m = measure(subject, setting, exposure);
                     if let Ok(mut r) = results.lock() {
                         r[i] = Some(m);
                     }

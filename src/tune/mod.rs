@@ -140,16 +140,9 @@ pub fn run(req: &Request, progress: &(dyn Fn(&str, usize, usize) + Sync)) -> Out
     let current = Setting::of(container);
     let settings = req.grid.candidates(&current);
     let total = settings.len();
-    let metrics = measure::measure_all(
-        &req.pod,
-        req.container,
-        &settings,
-        &req.app,
-        req.exposure,
-        &req.kubelet,
-        req.threads,
-        &|done| progress("measuring", done, total),
-    );
+    let subject = measure::Subject { pod: &req.pod, container: req.container, app: &req.app, kubelet: &req.kubelet };
+    let metrics =
+        measure::measure_all(subject, &settings, req.exposure, req.threads, &|done| progress("measuring", done, total));
     let mut candidates: Vec<Candidate> =
         settings.into_iter().zip(metrics).enumerate().map(|(i, (s, m))| build(req, s, m, i == 0)).collect();
     let mut notes = Vec::new();
@@ -171,16 +164,8 @@ pub fn run(req: &Request, progress: &(dyn Fn(&str, usize, usize) + Sync)) -> Out
             Exposure { pods: exposure.pods * 4, seed: exposure.seed.wrapping_add(u64::from(round) * 7919), ..exposure };
         let settings: Vec<Setting> = unresolved.iter().map(|&i| candidates[i].setting.clone()).collect();
         let n = settings.len();
-        let more = measure::measure_all(
-            &req.pod,
-            req.container,
-            &settings,
-            &req.app,
-            exposure,
-            &req.kubelet,
-            req.threads,
-            &|done| progress("extending", done, n),
-        );
+        let more =
+            measure::measure_all(subject, &settings, exposure, req.threads, &|done| progress("extending", done, n));
         notes.push(format!(
             "{n} setting(s) could not be told apart from an objective's bound with {:.0} pod-days; re-measured with {:.0} pod-days",
             exposure.pod_days() / 4.0,

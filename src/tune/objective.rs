@@ -125,7 +125,7 @@ pub fn parse(text: &str) -> Result<Objective, ObjectiveError> {
             .map_err(|e| ObjectiveError(format!("{text:?}: {value:?}: {e} (use e.g. 60s, 1m30s)")))?;
         d.as_secs_f64()
     };
-    if !(max >= 0.0) {
+    if max.is_nan() || max < 0.0 {
         return Err(ObjectiveError(format!("{text:?}: the bound must be a number ≥ 0")));
     }
     Ok(Objective { metric, max, text: text.to_string() })

@@ -57,17 +57,16 @@ pub fn ranked(o: &Outcome) -> Vec<usize> {
 }
 
 fn verdict_text(o: &Outcome, c: &Candidate) -> String {
-    if c.verdicts.iter().all(|v| *v == Verdict::Met) {
-        return "all met".to_string();
+    let names = |want: Verdict| -> Vec<&str> {
+        o.objectives.iter().zip(&c.verdicts).filter(|(_, v)| **v == want).map(|(ob, _)| ob.metric.name()).collect()
+    };
+    let (missed, unresolved) = (names(Verdict::Missed), names(Verdict::Unresolved));
+    match (missed.is_empty(), unresolved.is_empty()) {
+        (true, true) => "all met".to_string(),
+        (true, false) => format!("unresolved: {}", unresolved.join(",")),
+        (false, true) => format!("misses {}", missed.join(",")),
+        (false, false) => format!("misses {}; unresolved: {}", missed.join(","), unresolved.join(",")),
     }
-    let missed: Vec<&str> = o
-        .objectives
-        .iter()
-        .zip(&c.verdicts)
-        .filter(|(_, v)| **v != Verdict::Met)
-        .map(|(ob, v)| if *v == Verdict::Missed { ob.metric.name() } else { "?" })
-        .collect();
-    format!("misses {}", missed.join(","))
 }
 
 /// The probes of the recommendation, as they go into the container spec.
