@@ -258,7 +258,8 @@ fn build_probe(args: &ProbeArgs) -> Result<(Probe, IpAddr), CommandError> {
         Handler { exec: Some(ExecAction { command: args.command.clone() }), ..Handler::default() }
     } else if let Some(path) = &args.file {
         let text = std::fs::read_to_string(path).map_err(|e| invalid(format!("{}: {e}", path.display())))?;
-        let mut probe = decode_probe(&text).map_err(|e| invalid(format!("{}: {e}", path.display())))?;
+        let mut probe =
+            decode_probe(&text, args.probe_type).map_err(|e| invalid(format!("{}: {e}", path.display())))?;
         if let Some(get) = probe.handler.http_get.as_mut() {
             get.http_headers.extend(parse_headers(&args.headers)?);
         }
@@ -271,15 +272,17 @@ fn build_probe(args: &ProbeArgs) -> Result<(Probe, IpAddr), CommandError> {
 
 /// A probe with the API server's defaults (timeout 1, period 10, success 1, failure 3).
 fn with_api_defaults(handler: Handler) -> Probe {
-    Probe {
+    let mut probe = Probe {
         handler,
         initial_delay_seconds: 0,
-        timeout_seconds: 1,
-        period_seconds: 10,
-        success_threshold: 1,
-        failure_threshold: 3,
+        timeout_seconds: 0,
+        period_seconds: 0,
+        success_threshold: 0,
+        failure_threshold: 0,
         termination_grace_period_seconds: None,
-    }
+    };
+    crate::spec::defaults::probe(&mut probe);
+    probe
 }
 
 fn build_container(args: &ProbeArgs) -> Result<Container, CommandError> {
@@ -348,142 +351,10 @@ fn split_host_port(addr: &str) -> Result<(String, u16), String> {
     Ok((host.to_owned(), port))
 }
 
-/// Decodes a bare Probe object (YAML or JSON) and applies the API server's defaults:
-/// timeoutSeconds 1, periodSeconds 10, successThreshold 1, failureThreshold 3 (0 or
-/// omitted), httpGet path `/` and scheme `HTTP`.
-///
-/// A stopgap until `spec::decode` / `spec::validate` exist: it checks what running the
-/// probe needs (one handler, types, port ranges, non-negative numbers), not every API rule.
-pub fn decode_probe(text: &str) -> Result<Probe, String> {
-    use serde_yaml::Value;
-    let doc: Value = serde_yaml::from_str(text).map_err(|e| e.to_string())?;
-    let map = doc.as_mapping().ok_or("expected a Probe object (a mapping)")?;
-    for key in ["livenessProbe", "readinessProbe", "startupProbe"] {
-        if map.contains_key(key) {
-            return Err(format!("found `{key}:`; give the Probe object itself (what stands under `{key}:`)"));
-        }
-    }
-    let mut handler = Handler::default();
-    let mut probe = with_api_defaults(Handler::default());
-    let mut handlers = Vec::new();
-    for (key, value) in map {
-        let key = key.as_str().ok_or("field names must be strings")?;
-        match key {
-            "exec" => {
-                let command = field(value, "command")
-                    .and_then(Value::as_sequence)
-                    .ok_or("exec.command: Required value")?
-                    .iter()
-                    .map(|v| scalar_string(v).ok_or("exec.command: expected strings"))
-                    .collect::<Result<Vec<_>, _>>()?;
-                if command.is_empty() {
-                    return Err("exec.command: Required value".to_owned());
-                }
-                handler.exec = Some(ExecAction { command });
-                handlers.push("exec");
-            }
-            "httpGet" => {
-                let path = field(value, "path").and_then(scalar_string).unwrap_or_default();
-                let scheme = field(value, "scheme").and_then(scalar_string).unwrap_or_default();
-                let mut http_headers = Vec::new();
-                if let Some(list) = field(value, "httpHeaders").and_then(Value::as_sequence) {
-                    for h in list {
-                        let name = field(h, "name")
-                            .and_then(scalar_string)
-                            .ok_or("httpGet.httpHeaders[].name: Required value")?;
-                        let value = field(h, "value").and_then(scalar_string).unwrap_or_default();
-                        http_headers.push(HttpHeader { name, value });
-                    }
-                }
-                handler.http_get = Some(HttpGetAction {
-                    path: if path.is_empty() { "/".to_owned() } else { path },
-                    port: port_field(value, "httpGet")?,
-                    host: field(value, "host").and_then(scalar_string),
-                    scheme: if scheme.is_empty() { "HTTP".to_owned() } else { scheme },
-                    http_headers,
-                });
-                handlers.push("httpGet");
-            }
-            "tcpSocket" => {
-                handler.tcp_socket = Some(TcpSocketAction {
-                    port: port_field(value, "tcpSocket")?,
-                    host: field(value, "host").and_then(scalar_string),
-                });
-                handlers.push("tcpSocket");
-            }
-            "grpc" => {
-                let port =
-                    field(value, "port").and_then(Value::as_i64).ok_or("grpc.port: Required value (an integer)")?;
-                handler.grpc = Some(GrpcAction {
-                    port: i32::try_from(port).map_err(|_| format!("grpc.port: Invalid value: {port}"))?,
-                    service: field(value, "service").and_then(scalar_string),
-                });
-                handlers.push("grpc");
-            }
-            "initialDelaySeconds" => probe.initial_delay_seconds = seconds(value, key, 0)?,
-            "timeoutSeconds" => probe.timeout_seconds = seconds(value, key, 1)?,
-            "periodSeconds" => probe.period_seconds = seconds(value, key, 10)?,
-            "successThreshold" => probe.success_threshold = seconds(value, key, 1)?,
-            "failureThreshold" => probe.failure_threshold = seconds(value, key, 3)?,
-            "terminationGracePeriodSeconds" => {
-                probe.termination_grace_period_seconds =
-                    Some(value.as_i64().ok_or("terminationGracePeriodSeconds: expected an integer")?);
-            }
-            other => return Err(format!("unknown field {other:?}")),
-        }
-    }
-    match handlers.len() {
-        0 => {
-            return Err("must specify a handler type (exec, httpGet, tcpSocket or grpc)".to_owned());
-        }
-        1 => {}
-        _ => {
-            return Err(format!("may not specify more than 1 handler type (found {})", handlers.join(", ")));
-        }
-    }
-    probe.handler = handler;
-    Ok(probe)
-}
-
-fn field<'a>(value: &'a serde_yaml::Value, name: &str) -> Option<&'a serde_yaml::Value> {
-    value.as_mapping().and_then(|m| m.get(name))
-}
-
-fn scalar_string(value: &serde_yaml::Value) -> Option<String> {
-    match value {
-        serde_yaml::Value::String(s) => Some(s.clone()),
-        serde_yaml::Value::Number(n) => Some(n.to_string()),
-        serde_yaml::Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
-
-/// An int-or-string port; integers must be 1..65535 (ValidatePortNumOrName).
-fn port_field(value: &serde_yaml::Value, handler: &str) -> Result<IntOrString, String> {
-    match field(value, "port") {
-        Some(serde_yaml::Value::Number(n)) => {
-            let port = n.as_i64().ok_or(format!("{handler}.port: expected an integer"))?;
-            if (1..=65535).contains(&port) {
-                Ok(IntOrString::Int(port as i32))
-            } else {
-                Err(format!("{handler}.port: Invalid value: {port}: must be between 1 and 65535, inclusive"))
-            }
-        }
-        Some(serde_yaml::Value::String(name)) => Ok(IntOrString::String(name.clone())),
-        _ => Err(format!("{handler}.port: Required value")),
-    }
-}
-
-/// An integer field; 0 takes the default, negatives are rejected (defaulting happens before
-/// validation in the API server).
-fn seconds(value: &serde_yaml::Value, key: &str, default: i32) -> Result<i32, String> {
-    let n = value.as_i64().ok_or(format!("{key}: expected an integer"))?;
-    let n = i32::try_from(n).map_err(|_| format!("{key}: Invalid value: {n}"))?;
-    match n {
-        0 => Ok(default),
-        n if n < 0 => Err(format!("{key}: Invalid value: {n}: must be greater than or equal to 0")),
-        n => Ok(n),
-    }
+/// Decodes a bare Probe object (YAML or JSON) as the API server would take it under a
+/// probe of type `t`: strict fields, the API defaults, then validation (spec::load_probe).
+pub fn decode_probe(text: &str, t: ProbeType) -> Result<Probe, String> {
+    crate::spec::load_probe(text, t).map_err(|errs| errs.join("\n"))
 }
 
 #[cfg(test)]
@@ -492,27 +363,40 @@ mod tests {
 
     #[test]
     fn decodes_a_bare_probe_with_defaults() {
-        let probe = decode_probe("httpGet: {port: http}\ntimeoutSeconds: 0\nperiodSeconds: 5\n").unwrap();
+        let probe =
+            decode_probe("httpGet: {port: http}\ntimeoutSeconds: 0\nperiodSeconds: 5\n", ProbeType::Liveness).unwrap();
         let get = probe.handler.http_get.as_ref().unwrap();
         assert_eq!((get.path.as_str(), get.scheme.as_str()), ("/", "HTTP"));
         assert_eq!(get.port, IntOrString::String("http".into()));
         assert_eq!((probe.timeout_seconds, probe.period_seconds, probe.failure_threshold), (1, 5, 3));
-        let exec = decode_probe(r#"{"exec": {"command": ["ls /tmp/abc"]}}"#).unwrap();
+        let exec = decode_probe(r#"{"exec": {"command": ["ls /tmp/abc"]}}"#, ProbeType::Liveness).unwrap();
         assert_eq!(exec.handler.exec.unwrap().command, vec!["ls /tmp/abc"]);
     }
 
     #[test]
     fn rejects_what_the_api_server_would() {
-        assert!(decode_probe("periodSeconds: 3").unwrap_err().contains("must specify a handler"));
-        assert!(decode_probe("exec: {command: [true]}\ntcpSocket: {port: 1}").unwrap_err().contains("more than 1"));
-        assert!(decode_probe("tcpSocket: {port: 70000}").unwrap_err().contains("between 1 and 65535"));
+        assert!(decode_probe("periodSeconds: 3", ProbeType::Liveness).unwrap_err().contains("must specify a handler"));
         assert!(
-            decode_probe("tcpSocket: {port: 80}\ntimeoutSeconds: -1")
+            decode_probe("exec: {command: [\"true\"]}\ntcpSocket: {port: 1}", ProbeType::Liveness)
+                .unwrap_err()
+                .contains("more than 1")
+        );
+        assert!(
+            decode_probe("tcpSocket: {port: 70000}", ProbeType::Liveness).unwrap_err().contains("between 1 and 65535")
+        );
+        assert!(
+            decode_probe("tcpSocket: {port: 80}\ntimeoutSeconds: -1", ProbeType::Liveness)
                 .unwrap_err()
                 .contains("greater than or equal to 0")
         );
-        assert!(decode_probe("livenessProbe: {tcpSocket: {port: 80}}").unwrap_err().contains("Probe object itself"));
-        assert!(decode_probe("tcpSocket: {port: 80}\nbogus: 1").unwrap_err().contains("unknown field"));
+        assert!(
+            decode_probe("livenessProbe: {tcpSocket: {port: 80}}", ProbeType::Liveness)
+                .unwrap_err()
+                .contains("Probe object itself")
+        );
+        assert!(
+            decode_probe("tcpSocket: {port: 80}\nbogus: 1", ProbeType::Liveness).unwrap_err().contains("unknown field")
+        );
     }
 
     #[test]

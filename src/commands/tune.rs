@@ -117,9 +117,12 @@ pub fn run(args: &TuneArgs, out: &mut dyn Write) -> CommandResult {
     };
     if app.incidents.hang_every.is_none() {
         // Without hangs there is nothing to detect.
-        let detect = |o: &objective::Objective| matches!(o.metric, objective::Metric::DetectP99 | objective::Metric::DetectP50);
+        let detect =
+            |o: &objective::Objective| matches!(o.metric, objective::Metric::DetectP99 | objective::Metric::DetectP50);
         if !args.objectives.is_empty() && objectives.iter().any(detect) {
-            return Err(invalid("a detect objective needs hang incidents; the app file sets `incidents: {hang: false}`"));
+            return Err(invalid(
+                "a detect objective needs hang incidents; the app file sets `incidents: {hang: false}`",
+            ));
         }
         objectives.retain(|o| !detect(o));
     }
