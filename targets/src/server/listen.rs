@@ -1,0 +1,56 @@
+//! Listening sockets: large backlog, SO_REUSEADDR, and bind errors that name the fix.
+
+use std::io;
+use std::net::SocketAddr;
+
+use tokio::net::{TcpListener, TcpSocket};
+
+/// Accept backlog. The kernel default of 128 overflows under connect storms (thousands
+/// of probes due in the same millisecond), and an overflowed SYN is retried only after
+/// a 1 s timeout — which would show up as a 1 s probe latency. (Capped by
+/// net.core.somaxconn, 4096 on current kernels.)
+pub const BACKLOG: u32 = 4096;
+
+/// Binds and listens. SO_REUSEADDR lets a port closed for a `refuse` phase be bound
+/// again at once, despite connections of the previous socket in TIME_WAIT.
+pub(crate) fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
+}
+
+/// Binds without listening, to check an address at start (before the containers are
+/// up, which may be seconds later).
+pub(crate) fn check_bind(addr: SocketAddr) -> io::Result<()> {
+    let socket = match addr {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)
+}
+
+/// What to do about a bind error, for the message (starts with "; ").
+pub(crate) fn bind_hint(addr: SocketAddr, e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::PermissionDenied if addr.port() < 1024 => {
+            let unprivileged = std::fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+                .map(|s| s.trim().to_string())
+                .unwrap_or_else(|_| "1024".to_string());
+            format!(
+                "; ports below {unprivileged} need root or CAP_NET_BIND_SERVICE (e.g. `sudo setcap cap_net_bind_service=+ep <binary>`), or lower net.ipv4.ip_unprivileged_port_start; or pass --port-offset N (e.g. 10000) to serve port P on P+N"
+            )
+        }
+        io::ErrorKind::AddrInUse => {
+            "; another process listens there (choose another --port-offset, or stop it)".to_string()
+        }
+        io::ErrorKind::AddrNotAvailable => {
+            "; this system routes only some loopback addresses to lo: add them (Linux routes all of 127.0.0.0/8 by default; on macOS `ifconfig lo0 alias <ip>`)".to_string()
+        }
+        _ => String::new(),
+    }
+}
