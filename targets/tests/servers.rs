@@ -659,3 +659,41 @@ async fn configuration_errors_are_clear() {
     cfg.admin = Some("0.0.0.0:0".parse().unwrap());
     assert!(probebench_targets::start(cfg).await.is_err());
 }
+
+#[tokio::test]
+async fn shared_listeners_dispatch_by_address() {
+    // Port numbers of their own: a shared listener takes the port on every loopback
+    // address.
+    let (a, b) = (ip(F, 18, 1), ip(F, 18, 2));
+    let mut cfg = common::config(
+        "shared",
+        vec![
+            pod("up", a, &[18181, 18182], "startup: 0s\nports: {18182: 503}"),
+            pod("down", b, &[18181], "startup: 0s\nrespond: refuse"),
+        ],
+    );
+    cfg.listen_mode = probebench_targets::ListenMode::Shared;
+    let t = probebench_targets::start(cfg).await.unwrap();
+    assert_eq!(t.listen_mode(), probebench_targets::ListenMode::Shared);
+    assert_eq!(get(addr(a, 18181), "/").await.unwrap().status, 200);
+    assert_eq!(get(addr(a, 18182), "/").await.unwrap().status, 503);
+    // A refusing port on a shared listener accepts and resets at once.
+    let mut s = TcpStream::connect(addr(b, 18181)).await.unwrap();
+    let mut buf = [0u8; 8];
+    assert_eq!(
+        s.read(&mut buf).await.unwrap_err().kind(),
+        ErrorKind::ConnectionReset
+    );
+    assert!(get(addr(b, 18181), "/").await.is_err());
+    // So does a port this pod does not declare, when another pod declares it.
+    let mut s = TcpStream::connect(addr(b, 18182)).await.unwrap();
+    assert_eq!(
+        s.read(&mut buf).await.unwrap_err().kind(),
+        ErrorKind::ConnectionReset
+    );
+    // A port number nobody declares has no listener at all.
+    assert!(refused(addr(a, 18183)).await);
+    let st = t.control().container("down", "app").unwrap();
+    assert!(st.listening.is_empty());
+    t.shutdown().await;
+}

@@ -27,6 +27,19 @@ pub(crate) struct PortRt {
     pub want: watch::Sender<bool>,
     /// Whether it has one (set by the port's task once bound or closed).
     pub bound: std::sync::atomic::AtomicBool,
+    /// Served by a shared listener: "bound" simply follows "want".
+    pub shared: bool,
+}
+
+impl PortRt {
+    /// Sets whether the port should listen (waking its listener task on a change).
+    fn set_want(&self, want: bool) {
+        if self.shared {
+            self.bound.store(want, std::sync::atomic::Ordering::Release);
+        }
+        self.want
+            .send_if_modified(|w| std::mem::replace(w, want) != want);
+    }
 }
 
 /// A wake-up for the timeline scheduler.
@@ -382,7 +395,7 @@ impl ContainerRt {
             };
             st.generation += 1;
             for p in &self.ports {
-                p.want.send_if_modified(|w| std::mem::replace(w, false));
+                p.set_want(false);
             }
             self.set_files(st, env, FileState::Stopped, n);
             env.events.push(
@@ -397,9 +410,7 @@ impl ContainerRt {
             return None;
         }
         for p in &self.ports {
-            let want = instance.listening_at(t, p.declared);
-            p.want
-                .send_if_modified(|w| std::mem::replace(w, want) != want);
+            p.set_want(instance.listening_at(t, p.declared));
         }
         let view = instance.exec_view_at(t);
         let next = instance.next_change_after(t).and_then(|d| add(*started, d));

@@ -54,3 +54,23 @@ pub(crate) fn bind_hint(addr: SocketAddr, e: &io::Error) -> String {
         _ => String::new(),
     }
 }
+
+/// A listener for port `port` on every loopback address at once: bound to the wildcard
+/// address but restricted to the `lo` device (SO_BINDTODEVICE), so nothing outside the
+/// machine can reach it. Used when one socket per pod address does not fit the
+/// open-file limit; connections are dispatched by their destination address.
+pub(crate) fn listen_shared(port: u16) -> io::Result<TcpListener> {
+    let socket = TcpSocket::new_v4()?;
+    socket.set_reuseaddr(true)?;
+    nix::sys::socket::setsockopt(
+        &socket,
+        nix::sys::socket::sockopt::BindToDevice,
+        &std::ffi::OsString::from("lo"),
+    )
+    .map_err(io::Error::from)?;
+    socket.bind(SocketAddr::new(
+        std::net::Ipv4Addr::UNSPECIFIED.into(),
+        port,
+    ))?;
+    socket.listen(BACKLOG)
+}

@@ -97,6 +97,25 @@ impl PodTarget {
     }
 }
 
+/// How listening sockets map to pods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ListenMode {
+    /// Dedicated if the open-file limit allows it, else shared (with a warning).
+    Auto,
+    /// One socket per pod address and port: refusals are real (no listener, RST to
+    /// the SYN). Needs one file descriptor per declared port.
+    Dedicated,
+    /// One socket per distinct port number, on every loopback address (wildcard bound
+    /// to `lo`), dispatching connections by destination address. Costs a handful of
+    /// descriptors for any number of pods, but a port that should refuse can only
+    /// accept and reset at once: an HTTP or gRPC probe fails as it would on a refusal
+    /// (with another error text), while a tcpSocket probe succeeds. Use it when the
+    /// limit cannot be raised (no CAP_SYS_RESOURCE) and the pods do not rely on
+    /// tcpSocket probes seeing refusals.
+    Shared,
+}
+
 /// How to serve.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
@@ -115,11 +134,14 @@ pub struct ServeConfig {
     pub keep_state: bool,
     /// File descriptors to reserve beyond the listeners, for connections.
     pub connection_allowance: u64,
+    /// Dedicated or shared listening sockets (see [`ListenMode`]).
+    pub listen_mode: ListenMode,
 }
 
 impl ServeConfig {
     /// Defaults: no admin endpoint, state under the temp dir (per process), no port
-    /// offset, containers started, state removed at shutdown, 8192 connections.
+    /// offset, containers started, state removed at shutdown, 8192 connections, listen
+    /// mode auto.
     pub fn new(pods: Vec<PodTarget>) -> ServeConfig {
         ServeConfig {
             pods,
@@ -130,6 +152,7 @@ impl ServeConfig {
             start_containers: true,
             keep_state: false,
             connection_allowance: 8192,
+            listen_mode: ListenMode::Auto,
         }
     }
 }
@@ -189,6 +212,8 @@ pub(crate) struct Shared {
     port_offset: u16,
     shutdown: watch::Sender<bool>,
     open_connections: AtomicU64,
+    /// Shared mode: (pod ip, bound port) -> (container id, port index).
+    by_address: HashMap<(Ipv4Addr, u16), (usize, usize)>,
 }
 
 impl Shared {
@@ -334,6 +359,7 @@ pub struct Targets {
     tasks: Vec<JoinHandle<()>>,
     cert_pem: String,
     cert_der: Vec<u8>,
+    listen_mode: ListenMode,
     state_root: PathBuf,
     created_root: bool,
     keep_state: bool,
@@ -360,6 +386,12 @@ impl Targets {
     /// The HTTPS certificate (PEM), generated at start.
     pub fn tls_certificate_pem(&self) -> &str {
         &self.cert_pem
+    }
+
+    /// The listening mode in force: [`ListenMode::Dedicated`] or
+    /// [`ListenMode::Shared`].
+    pub fn listen_mode(&self) -> ListenMode {
+        self.listen_mode
     }
 
     /// The HTTPS certificate (DER).
@@ -488,8 +520,41 @@ fn check_binds(config: &ServeConfig, layout: &Layout) -> Result<(), TargetsError
 pub async fn start(config: ServeConfig) -> Result<Targets, TargetsError> {
     let layout = layout(&config)?;
     let listeners: u64 = layout.iter().flatten().map(|p| p.len() as u64).sum();
-    ensure_fd_limit(listeners, config.connection_allowance)?;
-    check_binds(&config, &layout)?;
+    let distinct_ports: Vec<u16> = {
+        let mut v: Vec<u16> = layout.iter().flatten().flatten().map(|&(_, a)| a).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let mode = match config.listen_mode {
+        ListenMode::Dedicated => {
+            ensure_fd_limit(listeners, config.connection_allowance)?;
+            ListenMode::Dedicated
+        }
+        ListenMode::Shared => {
+            ensure_fd_limit(distinct_ports.len() as u64, config.connection_allowance)?;
+            ListenMode::Shared
+        }
+        ListenMode::Auto => match ensure_fd_limit(listeners, config.connection_allowance) {
+            Ok(_) => ListenMode::Dedicated,
+            Err(e @ TargetsError::FdLimit { .. }) => {
+                tracing::warn!(
+                    "{e}; falling back to shared listeners ({} sockets): ports that should refuse will accept and reset",
+                    distinct_ports.len()
+                );
+                ensure_fd_limit(distinct_ports.len() as u64, config.connection_allowance)?;
+                ListenMode::Shared
+            }
+            Err(e) => return Err(e),
+        },
+    };
+    let shared_listeners = match mode {
+        ListenMode::Shared => bind_shared(&distinct_ports)?,
+        _ => {
+            check_binds(&config, &layout)?;
+            Vec::new()
+        }
+    };
 
     let admin_listener = match config.admin {
         Some(addr) if !addr.ip().is_loopback() => return Err(TargetsError::AdminNotLoopback(addr)),
@@ -526,6 +591,7 @@ pub async fn start(config: ServeConfig) -> Result<Targets, TargetsError> {
                     actual,
                     want: watch::Sender::new(false),
                     bound: std::sync::atomic::AtomicBool::new(false),
+                    shared: mode == ListenMode::Shared,
                 })
                 .collect();
             let id = containers.len();
@@ -540,6 +606,14 @@ pub async fn start(config: ServeConfig) -> Result<Targets, TargetsError> {
         });
     }
 
+    let mut by_address = HashMap::new();
+    if mode == ListenMode::Shared {
+        for c in &containers {
+            for (idx, p) in c.ports.iter().enumerate() {
+                by_address.insert((c.ip, p.actual), (c.id, idx));
+            }
+        }
+    }
     let files = StateWriter::start().map_err(|source| TargetsError::Io {
         context: "starting the state-file writer thread",
         source,
@@ -556,6 +630,7 @@ pub async fn start(config: ServeConfig) -> Result<Targets, TargetsError> {
         port_offset: config.port_offset,
         shutdown: watch::Sender::new(false),
         open_connections: AtomicU64::new(0),
+        by_address,
     });
 
     let mut tasks = Vec::with_capacity(listeners as usize + 2);
@@ -564,9 +639,15 @@ pub async fn start(config: ServeConfig) -> Result<Targets, TargetsError> {
         wake_rx,
         BinaryHeap::new(),
     )));
-    for c in &shared.containers {
-        for idx in 0..c.ports.len() {
-            tasks.push(tokio::spawn(port_task(c.clone(), idx, shared.clone())));
+    if mode == ListenMode::Shared {
+        for l in shared_listeners {
+            tasks.push(tokio::spawn(shared_port_task(l, shared.clone())));
+        }
+    } else {
+        for c in &shared.containers {
+            for idx in 0..c.ports.len() {
+                tasks.push(tokio::spawn(port_task(c.clone(), idx, shared.clone())));
+            }
         }
     }
     if let Some(l) = admin_listener {
@@ -603,6 +684,7 @@ pub async fn start(config: ServeConfig) -> Result<Targets, TargetsError> {
         tasks,
         cert_pem,
         cert_der,
+        listen_mode: mode,
         state_root: config.state_root,
         created_root,
         keep_state: config.keep_state,
@@ -681,6 +763,59 @@ pub fn serve_blocking(config: ServeConfig, out: &mut dyn Write) -> Result<(), Ta
         targets.shutdown().await;
         Ok(())
     })
+}
+
+fn bind_shared(ports: &[u16]) -> Result<Vec<tokio::net::TcpListener>, TargetsError> {
+    ports
+        .iter()
+        .map(|&port| {
+            let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port);
+            listen::listen_shared(port).map_err(|source| TargetsError::Bind {
+                addr,
+                pod: "*".to_string(),
+                container: "* (shared listener on lo)".to_string(),
+                hint: listen::bind_hint(addr, &source),
+                source,
+            })
+        })
+        .collect()
+}
+
+/// Shared mode: one listener per port number, dispatching by destination address.
+/// A port that should not be listening gets accept + RST (the closest a shared socket
+/// can come to a refusal).
+async fn shared_port_task(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
+    let mut shutdown = shared.shutdown.subscribe();
+    loop {
+        tokio::select! {
+            _ = until(&mut shutdown, true) => return,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let target = match stream.local_addr() {
+                        Ok(SocketAddr::V4(a)) => shared.by_address.get(&(*a.ip(), a.port())).copied(),
+                        _ => None,
+                    };
+                    let container = target.and_then(|(id, idx)| {
+                        let c = shared.containers.get(id)?;
+                        let up = *c.ports.get(idx)?.want.borrow();
+                        up.then(|| (c.clone(), idx))
+                    });
+                    match container {
+                        Some((c, idx)) => {
+                            tokio::spawn(conn::serve_connection(stream, c, idx, shared.clone()));
+                        }
+                        None => {
+                            let _ = stream.set_zero_linger();
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(port = ?listener.local_addr().ok(), "accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            },
+        }
+    }
 }
 
 /// Keeps one declared port's listening socket open or closed as the timeline says.
