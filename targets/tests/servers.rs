@@ -697,3 +697,50 @@ async fn shared_listeners_dispatch_by_address() {
     assert!(st.listening.is_empty());
     t.shutdown().await;
 }
+
+#[tokio::test]
+async fn gc_pauses_and_spikes_delay_real_replies() {
+    let (a, b) = (ip(F, 19, 1), ip(F, 19, 2));
+    let t = serve(
+        "pauses",
+        vec![
+            pod(
+                "gc",
+                a,
+                &[8080],
+                "startup: 0s\npauses: {every: 1s, for: 500ms, first: 500ms}",
+            ),
+            pod(
+                "spiky",
+                b,
+                &[8080],
+                "startup: 0s\nlatency: {fixed: 0s, spike: {probability: 0.5, latency: 300ms}}",
+            ),
+        ],
+    )
+    .await;
+    // Without pauses every reply would be immediate; within 5 s some request must land
+    // in a pause and wait (lower bound only).
+    let mut slowest = Duration::ZERO;
+    let until = std::time::Instant::now() + Duration::from_secs(5);
+    while std::time::Instant::now() < until && slowest < Duration::from_millis(200) {
+        let started = std::time::Instant::now();
+        assert_eq!(get(addr(a, 8080), "/").await.unwrap().status, 200);
+        slowest = slowest.max(started.elapsed());
+    }
+    assert!(
+        slowest >= Duration::from_millis(200),
+        "no reply waited for a pause: {slowest:?}"
+    );
+    // Spikes with probability 0.5: among 20 replies, some take the spike.
+    let mut spikes = 0;
+    for _ in 0..20 {
+        let started = std::time::Instant::now();
+        assert_eq!(get(addr(b, 8080), "/").await.unwrap().status, 200);
+        if started.elapsed() >= Duration::from_millis(300) {
+            spikes += 1;
+        }
+    }
+    assert!(spikes >= 1, "no spike in 20 replies");
+    t.shutdown().await;
+}

@@ -139,21 +139,33 @@ pub struct ServeConfig {
 }
 
 impl ServeConfig {
-    /// Defaults: no admin endpoint, state under the temp dir (per process), no port
+    /// Defaults: no admin endpoint, state in [`default_state_root`], no port
     /// offset, containers started, state removed at shutdown, 8192 connections, listen
     /// mode auto.
     pub fn new(pods: Vec<PodTarget>) -> ServeConfig {
         ServeConfig {
             pods,
             admin: None,
-            state_root: std::env::temp_dir()
-                .join(format!("probebench-targets-{}", std::process::id())),
+            state_root: default_state_root(),
             port_offset: 0,
             start_containers: true,
             keep_state: false,
             connection_allowance: 8192,
             listen_mode: ListenMode::Auto,
         }
+    }
+}
+
+/// `/dev/shm/probebench-targets-<pid>` where /dev/shm exists (tmpfs: the state files
+/// change at every phase edge of every container and need no disk), else the same
+/// name under the temp dir.
+pub fn default_state_root() -> PathBuf {
+    let name = format!("probebench-targets-{}", std::process::id());
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir() {
+        shm.join(name)
+    } else {
+        std::env::temp_dir().join(name)
     }
 }
 

@@ -100,11 +100,14 @@ impl Drop for StateWriter {
 fn replace_file(dir: &Path, name: &str, content: Option<&[u8]>) -> io::Result<()> {
     let target = dir.join(name);
     let tmp = dir.join(format!(".{name}.tmp"));
-    let _ = fs::remove_file(&tmp);
     match content {
+        // Truncates a leftover temporary, if any.
         Some(bytes) => fs::write(&tmp, bytes)?,
-        None => nix::unistd::mkfifo(&tmp, nix::sys::stat::Mode::from_bits_truncate(0o644))
-            .map_err(io::Error::from)?,
+        None => {
+            let _ = fs::remove_file(&tmp);
+            nix::unistd::mkfifo(&tmp, nix::sys::stat::Mode::from_bits_truncate(0o644))
+                .map_err(io::Error::from)?
+        }
     }
     fs::rename(&tmp, &target)
 }
