@@ -3,8 +3,9 @@
 //! [`Instance`]; this module only applies them at the right (real) time.
 
 use std::net::Ipv4Addr;
+use std::os::fd::AsRawFd;
 use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
@@ -29,6 +30,9 @@ pub(crate) struct PortRt {
     pub bound: std::sync::atomic::AtomicBool,
     /// Served by a shared listener: "bound" simply follows "want".
     pub shared: bool,
+    /// The dedicated listening socket while bound (shared with its accept task), so it
+    /// can be closed synchronously when the port must start refusing.
+    pub listener: Mutex<Option<Arc<tokio::net::TcpListener>>>,
 }
 
 impl PortRt {
@@ -39,6 +43,35 @@ impl PortRt {
         }
         self.want
             .send_if_modified(|w| std::mem::replace(w, want) != want);
+        if !want && !self.shared {
+            self.close_now();
+        }
+    }
+}
+
+impl PortRt {
+    /// Stops the dedicated listener at once, before its task gets round to dropping
+    /// it: shutdown() on a listening socket takes it out of the listen table, so new
+    /// SYNs are refused (and queued connections reset) from this moment — an exit or a
+    /// refuse phase is visible as soon as it is reported.
+    pub(crate) fn close_listener(&self) {
+        self.close_now();
+        self.bound
+            .store(false, std::sync::atomic::Ordering::Release);
+    }
+
+    fn close_now(&self) {
+        let listener = self
+            .listener
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(l) = listener {
+            // The Arc keeps the descriptor open (and its number ours) during the call.
+            let _ = nix::sys::socket::shutdown(l.as_raw_fd(), nix::sys::socket::Shutdown::Both);
+            self.bound
+                .store(false, std::sync::atomic::Ordering::Release);
+        }
     }
 }
 

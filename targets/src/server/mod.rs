@@ -604,6 +604,7 @@ pub async fn start(config: ServeConfig) -> Result<Targets, TargetsError> {
                     want: watch::Sender::new(false),
                     bound: std::sync::atomic::AtomicBool::new(false),
                     shared: mode == ListenMode::Shared,
+                    listener: std::sync::Mutex::new(None),
                 })
                 .collect();
             let id = containers.len();
@@ -846,10 +847,7 @@ async fn port_task(c: Arc<ContainerRt>, idx: usize, shared: Arc<Shared>) {
             _ = until(&mut shutdown, true) => return,
         }
         let listener = match listen::listen(addr) {
-            Ok(l) => {
-                port.bound.store(true, Ordering::Release);
-                l
-            }
+            Ok(l) => Arc::new(l),
             Err(e) => {
                 tracing::warn!(%addr, pod = %c.pod, container = %c.name, "cannot listen: {e}");
                 tokio::select! {
@@ -858,6 +856,12 @@ async fn port_task(c: Arc<ContainerRt>, idx: usize, shared: Arc<Shared>) {
                 }
             }
         };
+        *lock_listener(port) = Some(listener.clone());
+        port.bound.store(true, Ordering::Release);
+        // The container may have stopped wanting the port while we bound it.
+        if !*want.borrow() {
+            port.close_listener();
+        }
         loop {
             tokio::select! {
                 biased;
@@ -880,9 +884,10 @@ async fn port_task(c: Arc<ContainerRt>, idx: usize, shared: Arc<Shared>) {
                 },
             }
         }
-        // Dropping the listener here closes it: connections now get refused.
+        // Usually already shut down by the container (PortRt::close_now); dropping the
+        // last handle closes the descriptor.
+        port.close_listener();
         drop(listener);
-        port.bound.store(false, Ordering::Release);
     }
 }
 
@@ -890,4 +895,8 @@ async fn port_task(c: Arc<ContainerRt>, idx: usize, shared: Arc<Shared>) {
 /// plain bool so no watch guard is held across other awaits.)
 pub(crate) async fn until(rx: &mut watch::Receiver<bool>, value: bool) -> bool {
     rx.wait_for(|v| *v == value).await.is_ok()
+}
+
+fn lock_listener(port: &PortRt) -> std::sync::MutexGuard<'_, Option<Arc<tokio::net::TcpListener>>> {
+    port.listener.lock().unwrap_or_else(|e| e.into_inner())
 }
