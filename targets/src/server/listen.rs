@@ -74,3 +74,21 @@ pub(crate) fn listen_shared(port: u16) -> io::Result<TcpListener> {
     ))?;
     socket.listen(BACKLOG)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn low_port_hint_names_the_fixes() {
+        let addr: SocketAddr = "127.1.0.0:80".parse().unwrap();
+        let e = io::Error::from(io::ErrorKind::PermissionDenied);
+        let hint = bind_hint(addr, &e);
+        assert!(hint.contains("CAP_NET_BIND_SERVICE"), "{hint}");
+        assert!(hint.contains("--port-offset"), "{hint}");
+        assert!(hint.contains("ip_unprivileged_port_start"), "{hint}");
+        // A high port has no privilege hint.
+        let high: SocketAddr = "127.1.0.0:8080".parse().unwrap();
+        assert!(bind_hint(high, &e).is_empty());
+    }
+}
