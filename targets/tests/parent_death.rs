@@ -15,6 +15,11 @@ const PARENT_PID: &str = "PROBEBENCH_TEST_PARENT";
 const IP: Ipv4Addr = Ipv4Addr::new(127, 79, 1, 1);
 const PORT: u16 = 8080;
 
+/// The target's state root: SIGKILL leaves no chance to clean up, so the test does.
+fn state_root() -> std::path::PathBuf {
+    std::env::temp_dir().join("probebench-targets-parent-death-test")
+}
+
 fn reexec(role: &str) -> Command {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
     cmd.args(["--exact", TEST, "--nocapture", "--test-threads=1"])
@@ -42,6 +47,7 @@ fn target_role() {
         }],
     }]);
     cfg.connection_allowance = 64;
+    cfg.state_root = state_root();
     println!("target-pid {}", std::process::id());
     probebench_targets::serve_blocking(cfg, &mut std::io::stdout()).unwrap();
 }
@@ -118,4 +124,5 @@ fn killing_the_parent_kills_the_target() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+    let _ = std::fs::remove_dir_all(state_root());
 }
