@@ -28,17 +28,11 @@ struct ProcSample {
 
 fn sample(pid: u32) -> Result<ProcSample, String> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).map_err(|e| e.to_string())?;
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .ok_or("bad stat")?
-        .1
-        .split_whitespace()
-        .collect();
+    let fields: Vec<&str> = stat.rsplit_once(')').ok_or("bad stat")?.1.split_whitespace().collect();
     // After the command name: state is field 3; utime 14 and stime 15 (1-based).
     let utime: u64 = fields[11].parse().map_err(|_| "utime")?;
     let stime: u64 = fields[12].parse().map_err(|_| "stime")?;
-    let status =
-        std::fs::read_to_string(format!("/proc/{pid}/status")).map_err(|e| e.to_string())?;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).map_err(|e| e.to_string())?;
     let field = |name: &str| {
         status
             .lines()
@@ -47,11 +41,7 @@ fn sample(pid: u32) -> Result<ProcSample, String> {
             .and_then(|v| v.parse::<u64>().ok())
             .unwrap_or(0)
     };
-    Ok(ProcSample {
-        cpu_ticks: utime + stime,
-        rss_kib: field("VmRSS:"),
-        threads: field("Threads:"),
-    })
+    Ok(ProcSample { cpu_ticks: utime + stime, rss_kib: field("VmRSS:"), threads: field("Threads:") })
 }
 
 async fn one(addr: SocketAddr, http: bool) -> Result<(), String> {
@@ -71,10 +61,7 @@ async fn one(addr: SocketAddr, http: bool) -> Result<(), String> {
     if buf.starts_with(b"HTTP/1.1 200") {
         Ok(())
     } else {
-        Err(format!(
-            "bad response {:?}",
-            String::from_utf8_lossy(&buf[..buf.len().min(40)])
-        ))
+        Err(format!("bad response {:?}", String::from_utf8_lossy(&buf[..buf.len().min(40)])))
     }
 }
 
@@ -133,12 +120,7 @@ async fn main() -> Result<(), String> {
                 };
                 let ip = probebench_targets::pod_ip(i).map_err(|e| e.to_string())?;
                 let addr = SocketAddr::new(ip.into(), port);
-                let (ok, failed, lat, fe) = (
-                    ok.clone(),
-                    failed.clone(),
-                    latencies.clone(),
-                    first_error.clone(),
-                );
+                let (ok, failed, lat, fe) = (ok.clone(), failed.clone(), latencies.clone(), first_error.clone());
                 tokio::spawn(async move {
                     let _permit = permit;
                     let start = Instant::now();
@@ -174,8 +156,7 @@ async fn main() -> Result<(), String> {
     let mut lat = latencies.lock().await.clone();
     lat.sort();
     let pct = |p: f64| {
-        lat.get(((lat.len() as f64 * p).ceil() as usize).saturating_sub(1))
-            .map_or(0.0, |d| d.as_secs_f64() * 1e6)
+        lat.get(((lat.len() as f64 * p).ceil() as usize).saturating_sub(1)).map_or(0.0, |d| d.as_secs_f64() * 1e6)
     };
     let done = ok.load(Ordering::Relaxed);
     println!(
@@ -185,11 +166,7 @@ async fn main() -> Result<(), String> {
         skipped.load(Ordering::Relaxed),
         done as f64 / wall,
         100.0 * cpu_s / wall,
-        if done > 0 {
-            cpu_s * 1e6 / done as f64
-        } else {
-            0.0
-        },
+        if done > 0 { cpu_s * 1e6 / done as f64 } else { 0.0 },
         before.rss_kib,
         after.rss_kib,
         after.threads,

@@ -10,8 +10,8 @@
 use std::process::ExitCode;
 
 use probebench_targets::{
-    BehaviourFile, ContainerTarget, ListenMode, PodTarget, ServeConfig, die_with_parent,
-    parse_behaviour_file, serve_blocking,
+    BehaviourFile, ContainerTarget, ListenMode, PodTarget, ServeConfig, die_with_parent, parse_behaviour_file,
+    serve_blocking,
 };
 
 fn main() -> ExitCode {
@@ -26,9 +26,7 @@ fn main() -> ExitCode {
 
 fn run() -> Result<(), String> {
     if let Ok(pid) = std::env::var("PROBEBENCH_PARENT_PID") {
-        let pid = pid
-            .parse()
-            .map_err(|e| format!("PROBEBENCH_PARENT_PID: {e}"))?;
+        let pid = pid.parse().map_err(|e| format!("PROBEBENCH_PARENT_PID: {e}"))?;
         die_with_parent(Some(pid)).map_err(|e| e.to_string())?;
     }
     let mut pods = 10_000u32;
@@ -76,11 +74,8 @@ fn run() -> Result<(), String> {
     let mut config = ServeConfig::new(targets);
     config.admin = admin;
     config.listen_mode = mode;
-    let mut out: Box<dyn std::io::Write> = if quiet {
-        Box::new(std::io::sink())
-    } else {
-        Box::new(std::io::stdout().lock())
-    };
+    let mut out: Box<dyn std::io::Write> =
+        if quiet { Box::new(std::io::sink()) } else { Box::new(std::io::stdout().lock()) };
     if quiet {
         eprintln!("serving {pods} pods x {} ports", ports.len());
     }

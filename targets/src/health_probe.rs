@@ -48,9 +48,7 @@ pub async fn health_probe(addr: &str, service: &str, timeout: Duration) -> Healt
     let shown = humantime::format_duration(timeout);
     match tokio::time::timeout(timeout, check(addr, service, timeout)).await {
         Ok(r) => r,
-        Err(_) => HealthProbeResult::Failed(format!(
-            "timeout: health rpc to {addr:?} did not complete within {shown}"
-        )),
+        Err(_) => HealthProbeResult::Failed(format!("timeout: health rpc to {addr:?} did not complete within {shown}")),
     }
 }
 
@@ -70,9 +68,7 @@ async fn check(addr: &str, service: &str, timeout: Duration) -> HealthProbeResul
             ));
         }
     };
-    let request = HealthCheckRequest {
-        service: service.to_string(),
-    };
+    let request = HealthCheckRequest { service: service.to_string() };
     match HealthClient::new(channel).check(request).await {
         Ok(r) => {
             let status = r.into_inner().status;
@@ -86,11 +82,9 @@ async fn check(addr: &str, service: &str, timeout: Duration) -> HealthProbeResul
             "error: this server does not implement the grpc health protocol (grpc.health.v1.Health): {}",
             s.message()
         )),
-        Err(s) => HealthProbeResult::Failed(format!(
-            "error: health rpc failed: code = {:?} desc = {}",
-            s.code(),
-            s.message()
-        )),
+        Err(s) => {
+            HealthProbeResult::Failed(format!("error: health rpc failed: code = {:?} desc = {}", s.code(), s.message()))
+        }
     }
 }
 

@@ -26,7 +26,4 @@ pub use error::TargetsError;
 pub use health_probe::{HealthProbeResult, health_probe};
 pub use process::{die_with_parent, ensure_fd_limit};
 pub use seed::container_seed;
-pub use server::{
-    ContainerTarget, Control, ListenMode, PodTarget, ServeConfig, Targets, serve, serve_blocking,
-    start,
-};
+pub use server::{ContainerTarget, Control, ListenMode, PodTarget, ServeConfig, Targets, serve, serve_blocking, start};

@@ -18,10 +18,8 @@ use crate::error::TargetsError;
 /// spawn targets from a long-lived thread (the main thread or a runtime worker), not
 /// from `spawn_blocking`, whose threads exit when idle.
 pub fn die_with_parent(expected_parent: Option<u32>) -> Result<(), TargetsError> {
-    nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(|source| TargetsError::Sys {
-        call: "prctl(PR_SET_PDEATHSIG)",
-        source,
-    })?;
+    nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)
+        .map_err(|source| TargetsError::Sys { call: "prctl(PR_SET_PDEATHSIG)", source })?;
     let now = u32::try_from(getppid().as_raw()).unwrap_or(0);
     match expected_parent {
         Some(expected) if expected != now => Err(TargetsError::ParentGone { expected, now }),
@@ -35,21 +33,12 @@ pub fn die_with_parent(expected_parent: Option<u32>) -> Result<(), TargetsError>
 /// /proc/sys/fs/nr_open). Returns the soft limit in force.
 pub fn ensure_fd_limit(listeners: u64, allowance: u64) -> Result<u64, TargetsError> {
     let needed = listeners + allowance;
-    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).map_err(|source| TargetsError::Sys {
-        call: "getrlimit(RLIMIT_NOFILE)",
-        source,
-    })?;
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE)
+        .map_err(|source| TargetsError::Sys { call: "getrlimit(RLIMIT_NOFILE)", source })?;
     if soft >= needed {
         return Ok(soft);
     }
-    let fail = |reason: String| TargetsError::FdLimit {
-        needed,
-        listeners,
-        allowance,
-        soft,
-        hard,
-        reason,
-    };
+    let fail = |reason: String| TargetsError::FdLimit { needed, listeners, allowance, soft, hard, reason };
     let new_hard = hard.max(needed);
     match setrlimit(Resource::RLIMIT_NOFILE, needed, new_hard) {
         Ok(()) => Ok(needed),
@@ -57,9 +46,7 @@ pub fn ensure_fd_limit(listeners: u64, allowance: u64) -> Result<u64, TargetsErr
             let nr_open = std::fs::read_to_string("/proc/sys/fs/nr_open")
                 .map(|s| s.trim().to_string())
                 .unwrap_or_else(|_| "unknown".to_string());
-            Err(fail(format!(
-                "{e} (raising the hard limit needs root or CAP_SYS_RESOURCE; fs.nr_open is {nr_open})"
-            )))
+            Err(fail(format!("{e} (raising the hard limit needs root or CAP_SYS_RESOURCE; fs.nr_open is {nr_open})")))
         }
         Err(e) => Err(fail(e.to_string())),
     }

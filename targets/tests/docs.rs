@@ -32,11 +32,7 @@ fn blocks(text: &str, lang: &str) -> Vec<String> {
 #[test]
 fn every_yaml_example_parses() {
     let examples = blocks(&doc(), "yaml");
-    assert!(
-        examples.len() >= 15,
-        "only {} examples found",
-        examples.len()
-    );
+    assert!(examples.len() >= 15, "only {} examples found", examples.len());
     for (i, e) in examples.iter().enumerate() {
         if let Err(err) = parse_behaviour_file(e) {
             panic!("example {i} does not parse:\n{e}\n{err}");

@@ -22,8 +22,7 @@ fn state_root() -> std::path::PathBuf {
 
 fn reexec(role: &str) -> Command {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args(["--exact", TEST, "--nocapture", "--test-threads=1"])
-        .env(ROLE, role);
+    cmd.args(["--exact", TEST, "--nocapture", "--test-threads=1"]).env(ROLE, role);
     cmd
 }
 
@@ -55,10 +54,7 @@ fn target_role() {
 /// The parent: starts the target (its stdout is ours, so the test reads both) and
 /// waits to be killed.
 fn parent_role() {
-    let mut child = reexec("target")
-        .env(PARENT_PID, std::process::id().to_string())
-        .spawn()
-        .unwrap();
+    let mut child = reexec("target").env(PARENT_PID, std::process::id().to_string()).spawn().unwrap();
     println!("parent-started-target {}", child.id());
     std::thread::spawn(|| {
         std::thread::sleep(Duration::from_secs(120));
@@ -100,10 +96,7 @@ fn killing_the_parent_kills_the_target() {
     assert!(ready, "the target never became ready");
     let target_pid = target_pid.expect("the target printed its pid");
     let addr = SocketAddr::new(IP.into(), PORT);
-    assert!(
-        TcpStream::connect(addr).is_ok(),
-        "the target does not serve"
-    );
+    assert!(TcpStream::connect(addr).is_ok(), "the target does not serve");
 
     parent.kill().unwrap();
     parent.wait().unwrap();

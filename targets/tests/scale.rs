@@ -6,9 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use probebench_targets::{
-    ContainerTarget, ListenMode, PodTarget, ServeConfig, parse_behaviour, pod_ip,
-};
+use probebench_targets::{ContainerTarget, ListenMode, PodTarget, ServeConfig, parse_behaviour, pod_ip};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
@@ -19,10 +17,7 @@ const PODS: u32 = 10_000;
 async fn http_status(addr: SocketAddr) -> std::io::Result<u16> {
     let mut s = TcpStream::connect(addr).await?;
     s.set_nodelay(true)?;
-    s.write_all(
-        format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
-    )
-    .await?;
+    s.write_all(format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes()).await?;
     let mut buf = Vec::with_capacity(256);
     s.read_to_end(&mut buf).await?;
     let text = String::from_utf8_lossy(&buf);
@@ -34,11 +29,7 @@ async fn http_status(addr: SocketAddr) -> std::io::Result<u16> {
 
 /// Serves PODS pods with `ports` each, checks the mode, and reaches every listener:
 /// an HTTP GET on the first port, a TCP connect on the others, gRPC on a sample.
-async fn serve_and_reach_all(
-    ports: &'static [u16],
-    mode: ListenMode,
-    want_mode: Option<ListenMode>,
-) {
+async fn serve_and_reach_all(ports: &'static [u16], mode: ListenMode, want_mode: Option<ListenMode>) {
     let behaviour = parse_behaviour("startup: 0s").unwrap();
     let pods: Vec<PodTarget> = (0..PODS)
         .map(|i| PodTarget {
@@ -55,26 +46,15 @@ async fn serve_and_reach_all(
     let ips: HashSet<_> = pods.iter().map(|p| p.ip).collect();
     assert_eq!(ips.len(), PODS as usize, "every pod has its own address");
     let mut cfg = ServeConfig::new(pods);
-    cfg.state_root = std::env::temp_dir().join(format!(
-        "probebench-targets-scale-{}-{}",
-        std::process::id(),
-        ports[0]
-    ));
+    cfg.state_root = std::env::temp_dir().join(format!("probebench-targets-scale-{}-{}", std::process::id(), ports[0]));
     cfg.connection_allowance = 2048;
     cfg.listen_mode = mode;
     let targets = probebench_targets::start(cfg).await.unwrap();
-    eprintln!(
-        "{} ports per pod: listen mode {:?}",
-        ports.len(),
-        targets.listen_mode()
-    );
+    eprintln!("{} ports per pod: listen mode {:?}", ports.len(), targets.listen_mode());
     if let Some(m) = want_mode {
         assert_eq!(targets.listen_mode(), m);
     }
-    assert_eq!(
-        targets.control().stats().listening,
-        (PODS as usize) * ports.len()
-    );
+    assert_eq!(targets.control().stats().listening, (PODS as usize) * ports.len());
 
     // Bounded concurrency keeps the client's own sockets well under the limits.
     let sem = Arc::new(Semaphore::new(64));
@@ -87,11 +67,7 @@ async fn serve_and_reach_all(
             let status = http_status(SocketAddr::new(ip.into(), ports[0])).await;
             let mut others = Vec::new();
             for p in &ports[1..] {
-                others.push(
-                    TcpStream::connect(SocketAddr::new(ip.into(), *p))
-                        .await
-                        .is_ok(),
-                );
+                others.push(TcpStream::connect(SocketAddr::new(ip.into(), *p)).await.is_ok());
             }
             (i, status.ok(), others)
         }));
@@ -103,12 +79,7 @@ async fn serve_and_reach_all(
             failures.push((i, status, others));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} pods unreachable, e.g. {:?}",
-        failures.len(),
-        &failures[..failures.len().min(5)]
-    );
+    assert!(failures.is_empty(), "{} pods unreachable, e.g. {:?}", failures.len(), &failures[..failures.len().min(5)]);
     // gRPC health on a sample (a tonic channel per check is the costly part).
     let grpc_port = *ports.last().unwrap();
     for i in (0..PODS).step_by(997) {

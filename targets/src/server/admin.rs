@@ -53,14 +53,10 @@ pub(crate) async fn run(listener: TcpListener, control: Control, shutdown: watch
 type Resp = http::Response<Full<Bytes>>;
 
 fn json<T: Serialize>(status: StatusCode, value: &T) -> Resp {
-    let body = serde_json::to_vec_pretty(value)
-        .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}").into_bytes());
+    let body = serde_json::to_vec_pretty(value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}").into_bytes());
     let mut r = http::Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = status;
-    r.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("application/json"),
-    );
+    r.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
     r
 }
 
@@ -72,13 +68,7 @@ struct ErrorBody {
 }
 
 fn error(status: StatusCode, msg: impl Into<String>) -> Resp {
-    json(
-        status,
-        &ErrorBody {
-            error: msg.into(),
-            field_errors: Vec::new(),
-        },
-    )
+    json(status, &ErrorBody { error: msg.into(), field_errors: Vec::new() })
 }
 
 fn control_error(e: ControlError) -> Resp {
@@ -103,10 +93,7 @@ struct StopBody {
 }
 
 fn query<'a>(q: Option<&'a str>, key: &str) -> Option<&'a str> {
-    q?.split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .find(|(k, _)| *k == key)
-        .map(|(_, v)| v)
+    q?.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == key).map(|(_, v)| v)
 }
 
 async fn body_text(req: http::Request<Incoming>) -> Result<String, Resp> {
@@ -115,8 +102,7 @@ async fn body_text(req: http::Request<Incoming>) -> Result<String, Resp> {
         .await
         .map_err(|e| error(StatusCode::BAD_REQUEST, format!("reading the body: {e}")))?
         .to_bytes();
-    String::from_utf8(bytes.to_vec())
-        .map_err(|_| error(StatusCode::BAD_REQUEST, "the body is not UTF-8"))
+    String::from_utf8(bytes.to_vec()).map_err(|_| error(StatusCode::BAD_REQUEST, "the body is not UTF-8"))
 }
 
 async fn route(req: http::Request<Incoming>, control: Control) -> Result<Resp, Infallible> {
@@ -174,15 +160,10 @@ async fn route(req: http::Request<Incoming>, control: Control) -> Result<Resp, I
         (Method::GET, ["events"]) => {
             let q = q.as_deref();
             let after = query(q, "after").and_then(|v| v.parse().ok()).unwrap_or(0);
-            let limit = query(q, "limit")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(1000);
+            let limit = query(q, "limit").and_then(|v| v.parse().ok()).unwrap_or(1000);
             match query(q, "wait").map(humantime::parse_duration) {
                 None => json(StatusCode::OK, &control.events_after(after, limit)),
-                Some(Ok(wait)) => json(
-                    StatusCode::OK,
-                    &control.wait_events(after, limit, wait.min(MAX_WAIT)).await,
-                ),
+                Some(Ok(wait)) => json(StatusCode::OK, &control.wait_events(after, limit, wait.min(MAX_WAIT)).await),
                 Some(Err(e)) => error(StatusCode::BAD_REQUEST, format!("wait: {e}")),
             }
         }
@@ -199,16 +180,13 @@ async fn stop_grace(req: http::Request<Incoming>) -> Result<Duration, Resp> {
     let body: StopBody = if text.trim().is_empty() {
         StopBody::default()
     } else {
-        serde_json::from_str(&text)
-            .map_err(|e| error(StatusCode::BAD_REQUEST, format!("body: {e}")))?
+        serde_json::from_str(&text).map_err(|e| error(StatusCode::BAD_REQUEST, format!("body: {e}")))?
     };
     match body.grace_s {
         None => Ok(DEFAULT_GRACE),
-        Some(g) if g.is_finite() && g >= 0.0 => Duration::try_from_secs_f64(g)
-            .map_err(|e| error(StatusCode::BAD_REQUEST, format!("grace_s: {e}"))),
-        Some(_) => Err(error(
-            StatusCode::BAD_REQUEST,
-            "grace_s must be a non-negative number",
-        )),
+        Some(g) if g.is_finite() && g >= 0.0 => {
+            Duration::try_from_secs_f64(g).map_err(|e| error(StatusCode::BAD_REQUEST, format!("grace_s: {e}")))
+        }
+        Some(_) => Err(error(StatusCode::BAD_REQUEST, "grace_s must be a non-negative number")),
     }
 }

@@ -78,13 +78,7 @@ pub(crate) async fn serve_connection(
         _ => {}
     }
     let ctl = Arc::new(ConnCtl::default());
-    let info = Arc::new(ConnInfo {
-        container,
-        declared,
-        actual,
-        port_offset: shared.port_offset,
-        ctl: ctl.clone(),
-    });
+    let info = Arc::new(ConnInfo { container, declared, actual, port_offset: shared.port_offset, ctl: ctl.clone() });
     let tls = shared.tls.clone();
     let work = async move {
         let Some(prefix) = sniff(&mut stream).await else {

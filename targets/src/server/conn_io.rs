@@ -49,12 +49,7 @@ pub(crate) struct Prefixed {
 
 impl Prefixed {
     pub fn new(stream: TcpStream, prefix: Vec<u8>, ctl: std::sync::Arc<ConnCtl>) -> Prefixed {
-        Prefixed {
-            prefix,
-            pos: 0,
-            stream,
-            ctl,
-        }
+        Prefixed { prefix, pos: 0, stream, ctl }
     }
 }
 
@@ -68,11 +63,7 @@ impl Drop for Prefixed {
 }
 
 impl AsyncRead for Prefixed {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         if self.pos < self.prefix.len() {
             let rest = &self.prefix[self.pos..];
             let n = rest.len().min(buf.remaining());
@@ -85,11 +76,7 @@ impl AsyncRead for Prefixed {
 }
 
 impl AsyncWrite for Prefixed {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.stream).poll_write(cx, buf)
     }
 

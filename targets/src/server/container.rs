@@ -14,9 +14,7 @@ use tokio::time::Instant;
 
 use super::events::{EventKind, EventLog, ExitReason, unix_ms};
 use super::state_dir::{FileState, StateWriter};
-use crate::behaviour::{
-    Behaviour, ExecView, Instance, PhaseView, Reply, ReplyKind, Request, SigtermReaction,
-};
+use crate::behaviour::{Behaviour, ExecView, Instance, PhaseView, Reply, ReplyKind, Request, SigtermReaction};
 
 /// A listening port of a container.
 pub(crate) struct PortRt {
@@ -41,8 +39,7 @@ impl PortRt {
         if self.shared {
             self.bound.store(want, std::sync::atomic::Ordering::Release);
         }
-        self.want
-            .send_if_modified(|w| std::mem::replace(w, want) != want);
+        self.want.send_if_modified(|w| std::mem::replace(w, want) != want);
         if !want && !self.shared {
             self.close_now();
         }
@@ -56,21 +53,15 @@ impl PortRt {
     /// refuse phase is visible as soon as it is reported.
     pub(crate) fn close_listener(&self) {
         self.close_now();
-        self.bound
-            .store(false, std::sync::atomic::Ordering::Release);
+        self.bound.store(false, std::sync::atomic::Ordering::Release);
     }
 
     fn close_now(&self) {
-        let listener = self
-            .listener
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
+        let listener = self.listener.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(l) = listener {
             // The Arc keeps the descriptor open (and its number ours) during the call.
             let _ = nix::sys::socket::shutdown(l.as_raw_fd(), nix::sys::socket::Shutdown::Both);
-            self.bound
-                .store(false, std::sync::atomic::Ordering::Release);
+            self.bound.store(false, std::sync::atomic::Ordering::Release);
         }
     }
 }
@@ -98,19 +89,8 @@ struct Stop {
 
 enum Run {
     NotStarted,
-    Running {
-        instance: Instance,
-        started: Instant,
-        started_unix_ms: u64,
-        stop: Option<Stop>,
-    },
-    Exited {
-        instance: u32,
-        started_unix_ms: u64,
-        finished_unix_ms: u64,
-        code: i32,
-        reason: ExitReason,
-    },
+    Running { instance: Instance, started: Instant, started_unix_ms: u64, stop: Option<Stop> },
+    Exited { instance: u32, started_unix_ms: u64, finished_unix_ms: u64, code: i32, reason: ExitReason },
 }
 
 struct State {
@@ -195,22 +175,12 @@ fn describe_phase(p: &PhaseView) -> String {
     match p {
         PhaseView::Starting => "starting".to_string(),
         PhaseView::Exited(_) => "exited".to_string(),
-        PhaseView::Up {
-            index,
-            name,
-            flap_down,
-            paused,
-            draining,
-        } => {
+        PhaseView::Up { index, name, flap_down, paused, draining } => {
             let mut s = format!("phase {index}");
             if let Some(n) = name {
                 s.push_str(&format!(" ({n})"));
             }
-            for (on, what) in [
-                (*flap_down, "flap down"),
-                (*paused, "paused"),
-                (*draining, "shutting down"),
-            ] {
+            for (on, what) in [(*flap_down, "flap down"), (*paused, "paused"), (*draining, "shutting down")] {
                 if on {
                     s.push_str(", ");
                     s.push_str(what);
@@ -262,13 +232,8 @@ impl ContainerRt {
         let now = Instant::now();
         let mut st = self.lock();
         match &mut st.run {
-            Run::Running {
-                instance, started, ..
-            } => instance.respond(now.saturating_duration_since(*started), req),
-            _ => Reply {
-                kind: ReplyKind::Refuse,
-                latency: Duration::ZERO,
-            },
+            Run::Running { instance, started, .. } => instance.respond(now.saturating_duration_since(*started), req),
+            _ => Reply { kind: ReplyKind::Refuse, latency: Duration::ZERO },
         }
     }
 
@@ -276,23 +241,14 @@ impl ContainerRt {
     pub fn start(&self, env: &Env<'_>, now: Instant) -> Result<(), ControlError> {
         let mut st = self.lock();
         if matches!(st.run, Run::Running { .. }) {
-            return Err(ControlError::Running {
-                pod: self.pod.clone(),
-                container: self.name.clone(),
-            });
+            return Err(ControlError::Running { pod: self.pod.clone(), container: self.name.clone() });
         }
         let restart = st.starts;
         st.starts = st.starts.saturating_add(1);
         let instance = st.behaviour.instance(self.seed, restart);
-        st.run = Run::Running {
-            instance,
-            started: now,
-            started_unix_ms: unix_ms(SystemTime::now()),
-            stop: None,
-        };
+        st.run = Run::Running { instance, started: now, started_unix_ms: unix_ms(SystemTime::now()), stop: None };
         st.generation += 1;
-        env.events
-            .push(&self.pod, &self.name, restart, EventKind::Started);
+        env.events.push(&self.pod, &self.name, restart, EventKind::Started);
         self.apply_and_schedule(&mut st, env, now);
         Ok(())
     }
@@ -301,24 +257,14 @@ impl ContainerRt {
     /// A second stop can only shorten the grace, as with the kubelet.
     pub fn stop(&self, env: &Env<'_>, now: Instant, grace: Duration) {
         let mut st = self.lock();
-        let Run::Running {
-            instance,
-            started,
-            stop,
-            ..
-        } = &mut st.run
-        else {
+        let Run::Running { instance, started, stop, .. } = &mut st.run else {
             return;
         };
         let kill_at = add(now, grace).unwrap_or(now);
         match stop {
             Some(s) => {
                 if kill_at < s.exit_at {
-                    *s = Stop {
-                        exit_at: kill_at,
-                        code: crate::behaviour::EXIT_SIGKILL,
-                        reason: ExitReason::Sigkill,
-                    };
+                    *s = Stop { exit_at: kill_at, code: crate::behaviour::EXIT_SIGKILL, reason: ExitReason::Sigkill };
                 } else {
                     return;
                 }
@@ -331,19 +277,13 @@ impl ContainerRt {
                     SigtermReaction::ExitAfter(d, _) if d <= grace => ExitReason::Sigterm,
                     _ => ExitReason::Sigkill,
                 };
-                *stop = Some(Stop {
-                    exit_at: add(now, after).unwrap_or(now),
-                    code,
-                    reason,
-                });
+                *stop = Some(Stop { exit_at: add(now, after).unwrap_or(now), code, reason });
                 let n = instance.restart();
                 env.events.push(
                     &self.pod,
                     &self.name,
                     n,
-                    EventKind::Stopping {
-                        grace_ms: u64::try_from(grace.as_millis()).unwrap_or(u64::MAX),
-                    },
+                    EventKind::Stopping { grace_ms: u64::try_from(grace.as_millis()).unwrap_or(u64::MAX) },
                 );
             }
         }
@@ -357,10 +297,7 @@ impl ContainerRt {
         let mut st = self.lock();
         st.behaviour = behaviour.clone();
         let mut instance_no = st.starts.saturating_sub(1);
-        if let Run::Running {
-            instance, started, ..
-        } = &mut st.run
-        {
+        if let Run::Running { instance, started, .. } = &mut st.run {
             let t = now.saturating_duration_since(*started);
             let mut fresh = behaviour.instance_from(self.seed, instance.restart(), t);
             if let Some(at) = instance.sigterm_at() {
@@ -370,12 +307,7 @@ impl ContainerRt {
             *instance = fresh;
         }
         st.generation += 1;
-        env.events.push(
-            &self.pod,
-            &self.name,
-            instance_no,
-            EventKind::BehaviourReplaced,
-        );
+        env.events.push(&self.pod, &self.name, instance_no, EventKind::BehaviourReplaced);
         self.apply_and_schedule(&mut st, env, now);
     }
 
@@ -390,24 +322,14 @@ impl ContainerRt {
     fn apply_and_schedule(&self, st: &mut State, env: &Env<'_>, now: Instant) {
         if let Some(at) = self.apply(st, env, now) {
             // Fails only once the scheduler has shut down, when nothing needs waking.
-            let _ = env.schedule.send(Wake {
-                at,
-                id: self.id,
-                generation: st.generation,
-            });
+            let _ = env.schedule.send(Wake { at, id: self.id, generation: st.generation });
         }
     }
 
     /// Brings listeners, state files and the run state in line with the timeline at
     /// `now`; returns when to look again.
     fn apply(&self, st: &mut State, env: &Env<'_>, now: Instant) -> Option<Instant> {
-        let Run::Running {
-            instance,
-            started,
-            started_unix_ms,
-            stop,
-        } = &st.run
-        else {
+        let Run::Running { instance, started, started_unix_ms, stop } = &st.run else {
             return None;
         };
         let t = now.saturating_duration_since(*started);
@@ -431,15 +353,7 @@ impl ContainerRt {
                 p.set_want(false);
             }
             self.set_files(st, env, FileState::Stopped, n);
-            env.events.push(
-                &self.pod,
-                &self.name,
-                n,
-                EventKind::Exited {
-                    exit_code: code,
-                    reason,
-                },
-            );
+            env.events.push(&self.pod, &self.name, n, EventKind::Exited { exit_code: code, reason });
             return None;
         }
         for p in &self.ports {
@@ -466,12 +380,7 @@ impl ContainerRt {
         env.files.set(&self.state_dir, files);
         st.files = Some(files);
         if was_healthy != healthy {
-            env.events.push(
-                &self.pod,
-                &self.name,
-                instance,
-                EventKind::Health { healthy },
-            );
+            env.events.push(&self.pod, &self.name, instance, EventKind::Health { healthy });
         }
     }
 
@@ -501,30 +410,15 @@ impl ContainerRt {
         };
         match &st.run {
             Run::NotStarted => {}
-            Run::Running {
-                instance,
-                started,
-                started_unix_ms,
-                stop,
-            } => {
+            Run::Running { instance, started, started_unix_ms, stop } => {
                 let t = now.saturating_duration_since(*started);
-                s.state = if stop.is_some() {
-                    "stopping"
-                } else {
-                    "running"
-                };
+                s.state = if stop.is_some() { "stopping" } else { "running" };
                 s.instance = Some(instance.restart());
                 s.started_unix_ms = Some(*started_unix_ms);
                 s.phase = describe_phase(&instance.phase_at(t));
                 s.healthy = instance.healthy_at(t);
             }
-            Run::Exited {
-                instance,
-                started_unix_ms,
-                finished_unix_ms,
-                code,
-                reason,
-            } => {
+            Run::Exited { instance, started_unix_ms, finished_unix_ms, code, reason } => {
                 s.state = "exited";
                 s.instance = Some(*instance);
                 s.started_unix_ms = Some(*started_unix_ms);

@@ -85,17 +85,12 @@ pub(crate) struct EventLog {
 }
 
 pub(crate) fn unix_ms(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
+    t.duration_since(UNIX_EPOCH).map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)).unwrap_or(0)
 }
 
 impl EventLog {
     pub fn new() -> EventLog {
-        EventLog {
-            ring: Mutex::new(VecDeque::new()),
-            last: watch::Sender::new(0),
-        }
+        EventLog { ring: Mutex::new(VecDeque::new()), last: watch::Sender::new(0) }
     }
 
     pub fn push(&self, pod: &str, container: &str, instance: u32, kind: EventKind) {
@@ -120,18 +115,9 @@ impl EventLog {
         let ring = self.ring.lock().unwrap_or_else(|e| e.into_inner());
         let first_kept = ring.front().map_or(after.saturating_add(1), |e| e.seq);
         let dropped = first_kept.saturating_sub(after.saturating_add(1));
-        let events: Vec<Event> = ring
-            .iter()
-            .skip_while(|e| e.seq <= after)
-            .take(limit)
-            .cloned()
-            .collect();
+        let events: Vec<Event> = ring.iter().skip_while(|e| e.seq <= after).take(limit).cloned().collect();
         let next = events.last().map_or(after, |e| e.seq);
-        EventBatch {
-            events,
-            next,
-            dropped,
-        }
+        EventBatch { events, next, dropped }
     }
 
     /// The sequence number of the newest event (0: none yet).
@@ -171,8 +157,7 @@ mod tests {
     async fn long_poll_wakes_on_push() {
         let log = std::sync::Arc::new(EventLog::new());
         let l2 = log.clone();
-        let waiter =
-            tokio::spawn(async move { l2.wait_after(0, 10, Duration::from_secs(60)).await });
+        let waiter = tokio::spawn(async move { l2.wait_after(0, 10, Duration::from_secs(60)).await });
         tokio::task::yield_now().await;
         log.push("p", "c", 0, EventKind::Started);
         let b = waiter.await.unwrap();

@@ -43,10 +43,7 @@ impl Health for HealthSvc {
         request: tonic::Request<HealthCheckRequest>,
     ) -> Result<tonic::Response<HealthCheckResponse>, Status> {
         let service = request.into_inner().service;
-        let reply = self.info.container.respond(&Request::Grpc {
-            port: self.info.declared,
-            service,
-        });
+        let reply = self.info.container.respond(&Request::Grpc { port: self.info.declared, service });
         if !reply.latency.is_zero() {
             tokio::time::sleep(reply.latency).await;
         }
@@ -55,13 +52,11 @@ impl Health for HealthSvc {
             ReplyKind::Grpc(GrpcAnswer::NotServing) => Ok(status(ServingStatus::NotServing)),
             ReplyKind::Grpc(GrpcAnswer::Unknown) => Ok(status(ServingStatus::Unknown)),
             // What grpc-go's health server answers for a service it does not know.
-            ReplyKind::Grpc(GrpcAnswer::UnknownService) => {
-                Err(Status::not_found("unknown service"))
-            }
+            ReplyKind::Grpc(GrpcAnswer::UnknownService) => Err(Status::not_found("unknown service")),
             // What grpc-go answers when the Health service is not registered at all.
-            ReplyKind::Grpc(GrpcAnswer::Unimplemented) => Err(Status::unimplemented(
-                "unknown service grpc.health.v1.Health",
-            )),
+            ReplyKind::Grpc(GrpcAnswer::Unimplemented) => {
+                Err(Status::unimplemented("unknown service grpc.health.v1.Health"))
+            }
             ReplyKind::Hang => std::future::pending().await,
             ReplyKind::Close => {
                 self.info.ctl.abort(false);
@@ -74,16 +69,13 @@ impl Health for HealthSvc {
         }
     }
 
-    type WatchStream =
-        Pin<Box<dyn Stream<Item = Result<HealthCheckResponse, Status>> + Send + 'static>>;
+    type WatchStream = Pin<Box<dyn Stream<Item = Result<HealthCheckResponse, Status>> + Send + 'static>>;
 
     async fn watch(
         &self,
         _request: tonic::Request<HealthCheckRequest>,
     ) -> Result<tonic::Response<Self::WatchStream>, Status> {
         // Probes use Check only; Watch is outside the vocabulary.
-        Err(Status::unimplemented(
-            "probebench targets implement Check only",
-        ))
+        Err(Status::unimplemented("probebench targets implement Check only"))
     }
 }

@@ -19,10 +19,7 @@ where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let svc = service_fn(move |req| answer(req, info.clone(), scheme));
-    let _ = http1::Builder::new()
-        .timer(TokioTimer::new())
-        .serve_connection(TokioIo::new(io), svc)
-        .await;
+    let _ = http1::Builder::new().timer(TokioTimer::new()).serve_connection(TokioIo::new(io), svc).await;
 }
 
 async fn answer(
@@ -30,41 +27,19 @@ async fn answer(
     info: Arc<ConnInfo>,
     scheme: &'static str,
 ) -> Result<http::Response<Full<Bytes>>, Infallible> {
-    let path = req
-        .uri()
-        .path_and_query()
-        .map_or("/", |p| p.as_str())
-        .to_string();
-    let host = req
-        .headers()
-        .get(http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(str::to_string);
-    let reply = info.container.respond(&Request::Http {
-        port: info.declared,
-        path: path.clone(),
-        host: host.clone(),
-    });
+    let path = req.uri().path_and_query().map_or("/", |p| p.as_str()).to_string();
+    let host = req.headers().get(http::header::HOST).and_then(|h| h.to_str().ok()).map(str::to_string);
+    let reply = info.container.respond(&Request::Http { port: info.declared, path: path.clone(), host: host.clone() });
     if !reply.latency.is_zero() {
         tokio::time::sleep(reply.latency).await;
     }
     match reply.kind {
-        ReplyKind::Http {
-            status,
-            body_len,
-            redirect,
-        } => {
+        ReplyKind::Http { status, body_len, redirect } => {
             let mut b = http::Response::builder()
                 .status(status)
                 .header(http::header::CONTENT_TYPE, "text/plain; charset=utf-8");
             if let Some(to) = redirect {
-                let location = to.location(
-                    scheme,
-                    host.as_deref(),
-                    info.actual,
-                    &path,
-                    info.port_offset,
-                );
+                let location = to.location(scheme, host.as_deref(), info.actual, &path, info.port_offset);
                 b = b.header(http::header::LOCATION, location);
             }
             let body = Full::new(Bytes::from(body_bytes(status, body_len)));

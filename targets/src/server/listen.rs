@@ -62,16 +62,9 @@ pub(crate) fn bind_hint(addr: SocketAddr, e: &io::Error) -> String {
 pub(crate) fn listen_shared(port: u16) -> io::Result<TcpListener> {
     let socket = TcpSocket::new_v4()?;
     socket.set_reuseaddr(true)?;
-    nix::sys::socket::setsockopt(
-        &socket,
-        nix::sys::socket::sockopt::BindToDevice,
-        &std::ffi::OsString::from("lo"),
-    )
-    .map_err(io::Error::from)?;
-    socket.bind(SocketAddr::new(
-        std::net::Ipv4Addr::UNSPECIFIED.into(),
-        port,
-    ))?;
+    nix::sys::socket::setsockopt(&socket, nix::sys::socket::sockopt::BindToDevice, &std::ffi::OsString::from("lo"))
+        .map_err(io::Error::from)?;
+    socket.bind(SocketAddr::new(std::net::Ipv4Addr::UNSPECIFIED.into(), port))?;
     socket.listen(BACKLOG)
 }
 

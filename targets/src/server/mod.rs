@@ -56,12 +56,7 @@ pub struct ContainerTarget {
 
 impl ContainerTarget {
     /// A container whose behaviour and seed come from a behaviour file.
-    pub fn from_file(
-        file: &BehaviourFile,
-        pod: &str,
-        name: &str,
-        ports: Vec<u16>,
-    ) -> ContainerTarget {
+    pub fn from_file(file: &BehaviourFile, pod: &str, name: &str, ports: Vec<u16>) -> ContainerTarget {
         ContainerTarget {
             name: name.to_string(),
             ports,
@@ -89,11 +84,7 @@ impl PodTarget {
         name: impl Into<String>,
         containers: Vec<ContainerTarget>,
     ) -> Result<PodTarget, PodIndexOutOfRange> {
-        Ok(PodTarget {
-            name: name.into(),
-            ip: pod_ip(index)?,
-            containers,
-        })
+        Ok(PodTarget { name: name.into(), ip: pod_ip(index)?, containers })
     }
 }
 
@@ -162,11 +153,7 @@ impl ServeConfig {
 pub fn default_state_root() -> PathBuf {
     let name = format!("probebench-targets-{}", std::process::id());
     let shm = Path::new("/dev/shm");
-    if shm.is_dir() {
-        shm.join(name)
-    } else {
-        std::env::temp_dir().join(name)
-    }
+    if shm.is_dir() { shm.join(name) } else { std::env::temp_dir().join(name) }
 }
 
 /// A served pod's address.
@@ -230,11 +217,7 @@ pub(crate) struct Shared {
 
 impl Shared {
     fn env(&self) -> Env<'_> {
-        Env {
-            events: &self.events,
-            files: &self.files,
-            schedule: &self.wake_tx,
-        }
+        Env { events: &self.events, files: &self.files, schedule: &self.wake_tx }
     }
 
     fn find(&self, pod: &str, container: &str) -> Result<&Arc<ContainerRt>, ControlError> {
@@ -247,22 +230,14 @@ impl Shared {
             .iter()
             .filter_map(|i| self.containers.get(*i))
             .find(|c| c.name == container)
-            .ok_or_else(|| ControlError::NoContainer {
-                pod: pod.to_string(),
-                container: container.to_string(),
-            })
+            .ok_or_else(|| ControlError::NoContainer { pod: pod.to_string(), container: container.to_string() })
     }
 
     fn pod_status(&self, p: &PodEntry) -> PodStatus {
         PodStatus {
             name: p.name.clone(),
             ip: p.ip,
-            containers: p
-                .containers
-                .iter()
-                .filter_map(|i| self.containers.get(*i))
-                .map(|c| c.status())
-                .collect(),
+            containers: p.containers.iter().filter_map(|i| self.containers.get(*i)).map(|c| c.status()).collect(),
         }
     }
 }
@@ -277,11 +252,7 @@ pub struct Control {
 impl Control {
     /// Every pod and its containers.
     pub fn pods(&self) -> Vec<PodStatus> {
-        self.shared
-            .pods
-            .iter()
-            .map(|p| self.shared.pod_status(p))
-            .collect()
+        self.shared.pods.iter().map(|p| self.shared.pod_status(p)).collect()
     }
 
     /// One pod.
@@ -302,12 +273,7 @@ impl Control {
 
     /// Stops a container: SIGTERM semantics per its behaviour, SIGKILL after `grace`.
     /// While stopped, its ports refuse.
-    pub fn stop(
-        &self,
-        pod: &str,
-        container: &str,
-        grace: Duration,
-    ) -> Result<ContainerStatus, ControlError> {
+    pub fn stop(&self, pod: &str, container: &str, grace: Duration) -> Result<ContainerStatus, ControlError> {
         let c = self.shared.find(pod, container)?;
         c.stop(&self.shared.env(), Instant::now(), grace);
         Ok(c.status())
@@ -390,9 +356,7 @@ impl Targets {
 
     /// In-process control.
     pub fn control(&self) -> Control {
-        Control {
-            shared: self.shared.clone(),
-        }
+        Control { shared: self.shared.clone() }
     }
 
     /// The HTTPS certificate (PEM), generated at start.
@@ -444,9 +408,7 @@ impl Drop for Targets {
 
 fn check_name(name: &str) -> Result<(), TargetsError> {
     if name.is_empty() || name == "." || name == ".." || name.contains('/') || name.contains('\0') {
-        return Err(TargetsError::InvalidName {
-            name: name.to_string(),
-        });
+        return Err(TargetsError::InvalidName { name: name.to_string() });
     }
     Ok(())
 }
@@ -462,22 +424,18 @@ fn layout(config: &ServeConfig) -> Result<Layout, TargetsError> {
     for pod in &config.pods {
         check_name(&pod.name)?;
         if !names.insert(pod.name.as_str()) {
-            return Err(TargetsError::DuplicatePod {
-                name: pod.name.clone(),
-            });
+            return Err(TargetsError::DuplicatePod { name: pod.name.clone() });
         }
         let mut pod_ports = Vec::with_capacity(pod.containers.len());
         for c in &pod.containers {
             check_name(&c.name)?;
             let mut ports = Vec::with_capacity(c.ports.len());
             for &port in &c.ports {
-                let actual = port.checked_add(config.port_offset).ok_or_else(|| {
-                    TargetsError::PortOverflow {
-                        pod: pod.name.clone(),
-                        container: c.name.clone(),
-                        port,
-                        offset: config.port_offset,
-                    }
+                let actual = port.checked_add(config.port_offset).ok_or_else(|| TargetsError::PortOverflow {
+                    pod: pod.name.clone(),
+                    container: c.name.clone(),
+                    port,
+                    offset: config.port_offset,
                 })?;
                 let who = format!("{}/{}", pod.name, c.name);
                 if let Some(other) = taken.insert((pod.ip, actual), who) {
@@ -520,10 +478,7 @@ fn check_binds(config: &ServeConfig, layout: &Layout) -> Result<(), TargetsError
     match failures.into_iter().next() {
         None => Ok(()),
         Some(first) if count == 1 => Err(first),
-        Some(first) => Err(TargetsError::ManyBinds {
-            count,
-            first: Box::new(first),
-        }),
+        Some(first) => Err(TargetsError::ManyBinds { count, first: Box::new(first) }),
     }
 }
 
@@ -570,16 +525,13 @@ pub async fn start(config: ServeConfig) -> Result<Targets, TargetsError> {
 
     let admin_listener = match config.admin {
         Some(addr) if !addr.ip().is_loopback() => return Err(TargetsError::AdminNotLoopback(addr)),
-        Some(addr) => {
-            Some(listen::listen(addr).map_err(|source| TargetsError::Admin { addr, source })?)
-        }
+        Some(addr) => Some(listen::listen(addr).map_err(|source| TargetsError::Admin { addr, source })?),
         None => None,
     };
     let admin_addr = match &admin_listener {
-        Some(l) => Some(l.local_addr().map_err(|source| TargetsError::Io {
-            context: "admin endpoint address",
-            source,
-        })?),
+        Some(l) => {
+            Some(l.local_addr().map_err(|source| TargetsError::Io { context: "admin endpoint address", source })?)
+        }
         None => None,
     };
     let (tls_config, cert_pem, cert_der) = tls::self_signed()?;
@@ -592,10 +544,7 @@ pub async fn start(config: ServeConfig) -> Result<Targets, TargetsError> {
         let mut ids = Vec::with_capacity(pod.containers.len());
         for (c, ports) in pod.containers.iter().zip(pod_ports) {
             let dir = state_dir(&config.state_root, &pod.name, &c.name);
-            std::fs::create_dir_all(&dir).map_err(|source| TargetsError::StateDir {
-                path: dir.clone(),
-                source,
-            })?;
+            std::fs::create_dir_all(&dir).map_err(|source| TargetsError::StateDir { path: dir.clone(), source })?;
             let ports = ports
                 .iter()
                 .map(|&(declared, actual)| PortRt {
@@ -612,11 +561,7 @@ pub async fn start(config: ServeConfig) -> Result<Targets, TargetsError> {
             ids.push(id);
         }
         pod_index.insert(pod.name.clone(), pods.len());
-        pods.push(PodEntry {
-            name: pod.name.clone(),
-            ip: pod.ip,
-            containers: ids,
-        });
+        pods.push(PodEntry { name: pod.name.clone(), ip: pod.ip, containers: ids });
     }
 
     let mut by_address = HashMap::new();
@@ -627,10 +572,8 @@ pub async fn start(config: ServeConfig) -> Result<Targets, TargetsError> {
             }
         }
     }
-    let files = StateWriter::start().map_err(|source| TargetsError::Io {
-        context: "starting the state-file writer thread",
-        source,
-    })?;
+    let files = StateWriter::start()
+        .map_err(|source| TargetsError::Io { context: "starting the state-file writer thread", source })?;
     let (wake_tx, wake_rx) = mpsc::unbounded_channel();
     let shared = Arc::new(Shared {
         containers,
@@ -647,11 +590,7 @@ pub async fn start(config: ServeConfig) -> Result<Targets, TargetsError> {
     });
 
     let mut tasks = Vec::with_capacity(listeners as usize + 2);
-    tasks.push(tokio::spawn(scheduler::run(
-        shared.clone(),
-        wake_rx,
-        BinaryHeap::new(),
-    )));
+    tasks.push(tokio::spawn(scheduler::run(shared.clone(), wake_rx, BinaryHeap::new())));
     if mode == ListenMode::Shared {
         for l in shared_listeners {
             tasks.push(tokio::spawn(shared_port_task(l, shared.clone())));
@@ -664,14 +603,8 @@ pub async fn start(config: ServeConfig) -> Result<Targets, TargetsError> {
         }
     }
     if let Some(l) = admin_listener {
-        let control = Control {
-            shared: shared.clone(),
-        };
-        tasks.push(tokio::spawn(admin::run(
-            l,
-            control,
-            shared.shutdown.subscribe(),
-        )));
+        let control = Control { shared: shared.clone() };
+        tasks.push(tokio::spawn(admin::run(l, control, shared.shutdown.subscribe())));
     }
     if config.start_containers {
         let now = Instant::now();
@@ -682,14 +615,7 @@ pub async fn start(config: ServeConfig) -> Result<Targets, TargetsError> {
         }
     }
     settle(&shared, SETTLE_LIMIT).await;
-    let pod_addresses = config
-        .pods
-        .iter()
-        .map(|p| PodAddress {
-            name: p.name.clone(),
-            ip: p.ip,
-        })
-        .collect();
+    let pod_addresses = config.pods.iter().map(|p| PodAddress { name: p.name.clone(), ip: p.ip }).collect();
     Ok(Targets {
         shared,
         admin: admin_addr,
@@ -730,10 +656,7 @@ async fn settle(shared: &Shared, limit: Duration) {
 }
 
 /// Serves until `shutdown` resolves.
-pub async fn serve(
-    config: ServeConfig,
-    shutdown: impl Future<Output = ()>,
-) -> Result<(), TargetsError> {
+pub async fn serve(config: ServeConfig, shutdown: impl Future<Output = ()>) -> Result<(), TargetsError> {
     let targets = start(config).await?;
     shutdown.await;
     targets.shutdown().await;
@@ -746,20 +669,11 @@ pub fn serve_blocking(config: ServeConfig, out: &mut dyn Write) -> Result<(), Ta
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|source| TargetsError::Io {
-            context: "creating the tokio runtime",
-            source,
-        })?;
+        .map_err(|source| TargetsError::Io { context: "creating the tokio runtime", source })?;
     rt.block_on(async {
-        let io = |source| TargetsError::Io {
-            context: "writing the pod addresses",
-            source,
-        };
+        let io = |source| TargetsError::Io { context: "writing the pod addresses", source };
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .map_err(|source| TargetsError::Io {
-                context: "installing the SIGTERM handler",
-                source,
-            })?;
+            .map_err(|source| TargetsError::Io { context: "installing the SIGTERM handler", source })?;
         let targets = start(config).await?;
         if let Some(a) = targets.admin_addr() {
             writeln!(out, "# admin http://{a}").map_err(io)?;

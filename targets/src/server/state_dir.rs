@@ -56,24 +56,19 @@ pub(crate) struct StateWriter {
 impl StateWriter {
     pub fn start() -> io::Result<StateWriter> {
         let (tx, rx) = mpsc::channel::<Op>();
-        let thread = std::thread::Builder::new()
-            .name("probebench-state".to_string())
-            .spawn(move || {
-                while let Ok(op) = rx.recv() {
-                    match op {
-                        Op::Set(dir, state) => {
-                            if let Err(e) = write_state(&dir, state) {
-                                tracing::warn!(dir = %dir.display(), "state files: {e}");
-                            }
+        let thread = std::thread::Builder::new().name("probebench-state".to_string()).spawn(move || {
+            while let Ok(op) = rx.recv() {
+                match op {
+                    Op::Set(dir, state) => {
+                        if let Err(e) = write_state(&dir, state) {
+                            tracing::warn!(dir = %dir.display(), "state files: {e}");
                         }
-                        Op::Shutdown => break,
                     }
+                    Op::Shutdown => break,
                 }
-            })?;
-        Ok(StateWriter {
-            tx,
-            thread: std::sync::Mutex::new(Some(thread)),
-        })
+            }
+        })?;
+        Ok(StateWriter { tx, thread: std::sync::Mutex::new(Some(thread)) })
     }
 
     pub fn set(&self, dir: &Path, state: FileState) {
@@ -105,8 +100,7 @@ fn replace_file(dir: &Path, name: &str, content: Option<&[u8]>) -> io::Result<()
         Some(bytes) => fs::write(&tmp, bytes)?,
         None => {
             let _ = fs::remove_file(&tmp);
-            nix::unistd::mkfifo(&tmp, nix::sys::stat::Mode::from_bits_truncate(0o644))
-                .map_err(io::Error::from)?
+            nix::unistd::mkfifo(&tmp, nix::sys::stat::Mode::from_bits_truncate(0o644)).map_err(io::Error::from)?
         }
     }
     fs::rename(&tmp, &target)
@@ -157,12 +151,7 @@ mod tests {
         assert_eq!(fs::read_to_string(dir.join(EXIT_CODE_FILE)).unwrap(), "1\n");
         write_state(&dir, FileState::View(ExecView::Hang)).unwrap();
         use std::os::unix::fs::FileTypeExt;
-        assert!(
-            fs::metadata(dir.join(HEALTHY_FILE))
-                .unwrap()
-                .file_type()
-                .is_fifo()
-        );
+        assert!(fs::metadata(dir.join(HEALTHY_FILE)).unwrap().file_type().is_fifo());
         write_state(&dir, FileState::Stopped).unwrap();
         assert!(!dir.join(HEALTHY_FILE).exists());
         fs::remove_dir_all(&root).unwrap();

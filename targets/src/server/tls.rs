@@ -12,8 +12,7 @@ use crate::error::TargetsError;
 /// verify anyway, e.g. tests).
 pub(crate) fn self_signed() -> Result<(Arc<ServerConfig>, String, Vec<u8>), TargetsError> {
     let names = vec!["localhost".to_string(), "probebench-target".to_string()];
-    let ck =
-        rcgen::generate_simple_self_signed(names).map_err(|e| TargetsError::Tls(e.to_string()))?;
+    let ck = rcgen::generate_simple_self_signed(names).map_err(|e| TargetsError::Tls(e.to_string()))?;
     let cert_pem = ck.cert.pem();
     let der = ck.cert.der().to_vec();
     let cert = CertificateDer::from(der.clone());

@@ -33,10 +33,7 @@ pub fn pod(name: &str, ip: Ipv4Addr, ports: &[u16], yaml: &str) -> PodTarget {
 
 pub fn config(test: &str, pods: Vec<PodTarget>) -> ServeConfig {
     let mut c = ServeConfig::new(pods);
-    c.state_root = std::env::temp_dir().join(format!(
-        "probebench-targets-test-{}-{test}",
-        std::process::id()
-    ));
+    c.state_root = std::env::temp_dir().join(format!("probebench-targets-test-{}-{test}", std::process::id()));
     c.connection_allowance = 1024;
     c
 }
@@ -64,9 +61,7 @@ pub async fn get_on<S>(stream: S, host: &str, path: &str) -> std::io::Result<Htt
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(io_err)?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(io_err)?;
     tokio::spawn(conn);
     let req = http::Request::get(path)
         .header(http::header::HOST, host)
@@ -78,11 +73,7 @@ where
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
     let body = resp.into_body().collect().await.map_err(io_err)?.to_bytes();
-    Ok(HttpReply {
-        status,
-        headers,
-        body,
-    })
+    Ok(HttpReply { status, headers, body })
 }
 
 pub async fn get(addr: SocketAddr, path: &str) -> std::io::Result<HttpReply> {
@@ -111,15 +102,11 @@ where
 
 pub fn tls_connector(der: &[u8]) -> tokio_rustls::TlsConnector {
     let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(rustls::pki_types::CertificateDer::from(der.to_vec()))
-        .unwrap();
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+    roots.add(rustls::pki_types::CertificateDer::from(der.to_vec())).unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
     tokio_rustls::TlsConnector::from(Arc::new(config))
 }
