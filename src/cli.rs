@@ -50,6 +50,8 @@ pub enum Command {
     Simulate(commands::simulate::SimulateArgs),
     /// Recommend probe settings for an app from a simulated fleet.
     Tune(commands::tune::TuneArgs),
+    /// Serve sample targets for a manifest's pods, or check a gRPC health service.
+    Targets(commands::targets::TargetsArgs),
     /// Print a shell completion script.
     Completions(commands::completions::CompletionsArgs),
     /// Run one probe once and show what the kubelet would conclude.

@@ -6,6 +6,7 @@ pub mod explain;
 pub mod probe;
 pub mod show;
 pub mod simulate;
+pub mod targets;
 pub mod tune;
 pub mod validate;
 

@@ -404,15 +404,12 @@ impl Simulation {
             .containers
             .iter()
             .map(|c| {
-                let behaviour = match self.behaviours.rule_for(&inst.name, &c.name) {
-                    Some(b) => b.clone(),
-                    None => annotation_behaviour(&inst.template).unwrap_or_else(|| self.behaviours.default.clone()),
-                };
+                let behaviour = fleet::behaviour_for(&self.behaviours, &inst, &c.name);
                 if mount_error.is_none() {
                     mount_error = behaviour.pod_conditions().mount_error.clone();
                 }
                 SimContainer {
-                    seed: self.behaviours.seed_for(&inst.name, &c.name) ^ self.opts.seed,
+                    seed: fleet::behaviour_seed(&self.behaviours, self.opts.seed, &inst.name, &c.name),
                     behaviour,
                     declared: c.ports.iter().filter_map(|p| u16::try_from(p.container_port).ok()).collect(),
                     app: None,
@@ -1286,14 +1283,7 @@ fn hang_behaviour() -> Behaviour {
     Behaviour::from_spec(spec)
 }
 
-/// The annotation that carries a pod's behaviour inline.
-pub const BEHAVIOUR_ANNOTATION: &str = "probebench.dev/behaviour";
-
-/// A behaviour given in the pod's annotation (validated before the run by the caller).
-fn annotation_behaviour(pod: &spec::Pod) -> Option<Behaviour> {
-    let text = pod.annotations.get(BEHAVIOUR_ANNOTATION)?;
-    probebench_targets::parse_behaviour(text).ok()
-}
+pub use crate::fleet::BEHAVIOUR_ANNOTATION;
 
 /// Resolve a probe for the simulator: the target port (named ports through the container's
 /// declared ports, as the kubelet does), path and headers, or the kubelet's resolution error.
