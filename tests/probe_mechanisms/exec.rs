@@ -101,9 +101,13 @@ async fn timeout_is_a_failure_and_kills_the_process_group() {
     // Long enough for the shell to start its child and write the pid, even under load.
     let out = run_once(&prober, &resolved.mechanism, Duration::from_secs(2)).await;
     assert_eq!((out.result, out.errored), (ProbeResult::Failure, false));
+    // The 1.35 kubelet's cri-client wording.
     assert_eq!(
         out.output,
-        format!("command {} timed out", probebench::probe::gotext::quote(&format!("sh -c {script}")))
+        format!(
+            "command timed out: {} timed out after 2s",
+            probebench::probe::gotext::quote(&format!("sh -c {script}"))
+        )
     );
     assert!(out.timings.total_us >= 2_000_000);
     // The grandchild (`sleep 30`, in the command's process group) was killed too: it is
@@ -127,7 +131,13 @@ async fn timeout_text_quotes_like_go() {
     let prober = Prober::new().unwrap();
     let resolved = exec(&["sh", "-c", "sleep \"5\""]);
     let out = run_once(&prober, &resolved.mechanism, Duration::from_millis(200)).await;
-    assert_eq!(out.output, r#"command "sh -c sleep \"5\"" timed out"#);
+    assert_eq!(out.output, r#"command timed out: "sh -c sleep \"5\"" timed out after 200ms"#);
+    // Kubelets before 1.31 said it without the duration.
+    let argv = ["sh", "-c", "sleep \"5\""].map(String::from);
+    assert_eq!(
+        probebench::probe::exec::timeout_text(false, &argv, Duration::from_millis(200)),
+        r#"command "sh -c sleep \"5\"" timed out"#
+    );
 }
 
 #[tokio::test]
