@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use probebench_targets::behaviour::{ActionKind, ImagePull};
+use probebench_targets::behaviour::{ActionKind, ImagePull, PhaseView};
 use probebench_targets::{Behaviour, BehaviourFile, Instance};
 use rand::RngExt;
 use rand_pcg::Pcg64Mcg;
@@ -69,7 +69,7 @@ pub struct Kill {
     pub probe: ProbeType,
     /// When the incident being detected began; None: the app was healthy (a false restart).
     pub incident_since_ns: Option<u64>,
-    /// The instance had not been Ready yet (a startup that was cut short).
+    /// The app was still starting (not yet serving): a slow but healthy start cut short.
     pub during_startup: bool,
 }
 
@@ -198,8 +198,6 @@ struct SimContainer {
     instance: u32,
     /// An injected hang in the running instance, since when.
     incident_since: Option<u64>,
-    /// The running instance has been Ready.
-    been_ready: bool,
     pulls: u32,
     pending_pull: Option<Result<PullInfo, String>>,
 }
@@ -416,7 +414,6 @@ impl Simulation {
                     started_at: 0,
                     instance: 0,
                     incident_since: None,
-                    been_ready: false,
                     pulls: 0,
                     pending_pull: None,
                 }
@@ -828,7 +825,11 @@ impl Simulation {
         };
         let now = self.now;
         let sc = self.container(p, c);
-        let kill = Kill { t_ns: now, probe, incident_since_ns: sc.incident_since, during_startup: !sc.been_ready };
+        // A start cut short: the app itself was still starting (not yet serving) when killed.
+        let starting = sc.app.as_ref().is_some_and(|a| {
+            matches!(a.phase_at(Duration::from_nanos(now.saturating_sub(sc.started_at))), PhaseView::Starting)
+        });
+        let kill = Kill { t_ns: now, probe, incident_since_ns: sc.incident_since, during_startup: starting };
         self.pods[p as usize].stats.kills.push(kill);
     }
 
@@ -862,7 +863,6 @@ impl Simulation {
         let now = self.now;
         let c = self.container_mut(p, container);
         c.incident_since = None;
-        c.been_ready = false;
         let app = c.behaviour.instance(c.seed, instance.saturating_sub(1));
         c.started_at = now;
         c.instance = instance;
@@ -1152,12 +1152,9 @@ impl Simulation {
         }
         let ready = pod.kubelet.ready();
         let first = pod.first_container as usize;
-        let containers = &mut self.containers[first..first + pod.container_count as usize];
+        let containers = &self.containers[first..first + pod.container_count as usize];
         let incident = containers.iter().any(|c| c.incident_since.is_some());
         if ready {
-            for c in containers.iter_mut() {
-                c.been_ready = true;
-            }
             if pod.stats.ready_ns.is_none() {
                 pod.stats.ready_ns = Some(now);
             }
