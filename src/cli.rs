@@ -51,6 +51,12 @@ pub enum Command {
     Run(commands::run::RunArgs),
     /// Simulate the kubelet's handling of a manifest's pods on a virtual clock.
     Simulate(commands::simulate::SimulateArgs),
+    /// Recommend probe settings for an app from a simulated fleet.
+    Tune(commands::tune::TuneArgs),
+    /// Serve sample targets for a manifest's pods, or check a gRPC health service.
+    Targets(commands::targets::TargetsArgs),
     /// Print a shell completion script.
     Completions(commands::completions::CompletionsArgs),
+    /// Run one probe once and show what the kubelet would conclude.
+    Probe(Box<commands::probe::ProbeArgs>),
 }

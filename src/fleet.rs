@@ -87,6 +87,32 @@ fn pod_names(pod: &spec::Pod, rng: &mut Pcg64Mcg, taken: &std::collections::Hash
     names
 }
 
+/// The annotation that carries a pod's behaviour inline (docs/behaviours.md).
+pub const BEHAVIOUR_ANNOTATION: &str = "probebench.dev/behaviour";
+
+/// A container's behaviour: the behaviour file's first matching rule, else the pod's
+/// annotation, else the file's default. The simulator and the targets both ask here, so a
+/// pod acts the same on both clocks.
+pub fn behaviour_for(
+    file: &probebench_targets::BehaviourFile,
+    pod: &PodInstance,
+    container: &str,
+) -> probebench_targets::Behaviour {
+    if let Some(b) = file.rule_for(&pod.name, container) {
+        return b.clone();
+    }
+    pod.template
+        .annotations
+        .get(BEHAVIOUR_ANNOTATION)
+        .and_then(|text| probebench_targets::parse_behaviour(text).ok())
+        .unwrap_or_else(|| file.default.clone())
+}
+
+/// A container's behaviour seed: the file's per-container seed mixed with the run's seed.
+pub fn behaviour_seed(file: &probebench_targets::BehaviourFile, run_seed: u64, pod: &str, container: &str) -> u64 {
+    file.seed_for(pod, container) ^ run_seed
+}
+
 /// Expand every loaded pod into its replicas, in file order.
 pub fn expand(pods: &[spec::Pod], seed: u64) -> Result<Vec<PodInstance>, FleetError> {
     let total: u64 = pods.iter().map(|p| u64::from(p.source.replicas)).sum();

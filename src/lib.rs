@@ -13,3 +13,4 @@ pub mod scenario;
 pub mod sched;
 pub mod sim;
 pub mod spec;
+pub mod tune;

@@ -36,6 +36,9 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Exit, CommandError> {
         Command::Explain(a) => commands::explain::run(a, out),
         Command::Show(a) => commands::show::run(a, out),
         Command::Simulate(a) => commands::simulate::run(a, out),
+        Command::Tune(a) => commands::tune::run(a, out),
+        Command::Targets(a) => commands::targets::run(a, out),
+        Command::Probe(a) => commands::probe::run(a, out),
         Command::Completions(a) => commands::completions::run(a, out),
         Command::Run(a) => commands::run::run(a, out),
     }

@@ -4,8 +4,11 @@
 pub mod completions;
 pub mod explain;
 pub mod run;
+pub mod probe;
 pub mod show;
 pub mod simulate;
+pub mod targets;
+pub mod tune;
 pub mod validate;
 
 use std::io;

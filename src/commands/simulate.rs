@@ -124,6 +124,7 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> CommandResult {
         kubelet,
         record_probes: args.probes,
         pods_per_node: args.pods_per_node.max(1),
+        ..SimOptions::default()
     };
     let sim = Simulation::new(&loaded.pods, behaviours, opts).map_err(|e| CommandError::Invalid(e.to_string()))?;
     let result = sim.run();

@@ -131,17 +131,6 @@ pub fn exec_not_found(program: &str, exec_id: &str) -> String {
     )
 }
 
-/// The exec probe timeout (cri-client ExecSync): `command timed out: "<argv>" timed out after
-/// <timeout>` with the cri-client kubelets (≥1.31); `command "<argv>" timed out` before.
-pub fn exec_timed_out(cfg: &KubeletConfig, argv: &[String], timeout_ns: u64) -> String {
-    let joined = super::super::spec::error::go_quote(&argv.join(" "));
-    if cfg.version >= (super::config::Version { major: 1, minor: 31 }) {
-        format!("command timed out: {joined} timed out after {}", duration::go(timeout_ns))
-    } else {
-        format!("command {joined} timed out")
-    }
-}
-
 /// FailedPostStartHook / FailedPreStopHook (recent: a fixed text; older kubelets put the
 /// handler's message there).
 pub const POST_START_HOOK_FAILED: &str = "PostStartHook failed";
@@ -186,17 +175,6 @@ mod tests {
         );
         let old = KubeletConfig::for_version(Version { major: 1, minor: 19 });
         assert_eq!(pulled(&old, "httpd", 1_930_400_000, 0, 0), "Successfully pulled image \"httpd\" in 1.9304s");
-    }
-
-    #[test]
-    fn exec_timeout_text_by_version() {
-        let argv = vec!["sh".to_string(), "-c".to_string(), "sleep 10".to_string()];
-        assert_eq!(
-            exec_timed_out(&KubeletConfig::default(), &argv, SECOND),
-            "command timed out: \"sh -c sleep 10\" timed out after 1s"
-        );
-        let old = KubeletConfig::for_version(Version { major: 1, minor: 28 });
-        assert_eq!(exec_timed_out(&old, &argv, SECOND), "command \"sh -c sleep 10\" timed out");
     }
 
     #[test]

@@ -38,6 +38,20 @@ pub struct ExecTarget {
     /// Where a bare command name is looked up: the container's static `PATH` if it sets
     /// one, else probebench's own.
     pub search_path: String,
+    /// Word timeouts as the cri-client kubelets (≥ 1.31) do; older ones used the shorter text.
+    pub cri_client_timeout_text: bool,
+}
+
+/// The exec probe timeout text: with the cri-client kubelets (staging/src/k8s.io/cri-client
+/// remote_runtime.go, ≥ 1.31) `command timed out: "<argv>" timed out after 1s`; before,
+/// `command "<argv>" timed out` (PR #106201).
+pub fn timeout_text(cri_client: bool, argv: &[String], timeout: Duration) -> String {
+    let joined = gotext::quote(&argv.join(" "));
+    if cri_client {
+        format!("command timed out: {joined} timed out after {}", gotext::duration(timeout))
+    } else {
+        format!("command {joined} timed out")
+    }
 }
 
 /// Runs the command once. The process gets its own process group so that a timeout kills
@@ -111,7 +125,7 @@ pub async fn run(target: &ExecTarget, timeout: Duration) -> Outcome {
             group.disarm();
             // ExecSync's DeadlineExceeded becomes this text, and the prober returns it as
             // the output because the captured output is empty on a timeout (PR #106201).
-            Outcome::failure(format!("command {} timed out", gotext::quote(&target.argv.join(" "))))
+            Outcome::failure(timeout_text(target.cri_client_timeout_text, &target.argv, timeout))
                 .with_timings(finish(timings, start))
         }
     }

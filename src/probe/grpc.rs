@@ -7,7 +7,8 @@
 //! refused gRPC probe takes the whole timeout and reports `timeout: failed to connect
 //! service "<addr>" within <timeout>: context deadline exceeded`. This module does the same
 //! (without grpc-go's ±20 % jitter). "Connected" means what grpc-go's READY means: the
-//! server has said something (its HTTP/2 preface); until then a failure is a dial failure.
+//! server's HTTP/2 preface (a SETTINGS frame) has arrived; until then a failure is a dial
+//! failure, whatever else the server may have sent.
 //!
 //! The kubelet's prefixes are exact; what follows them is grpc-go's error text in the
 //! kubelet and cannot be byte-identical here, so it is written to be informative instead.
@@ -20,7 +21,6 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
 use tonic::Code;
 use tonic::codegen::Service;
 use tonic::transport::Endpoint;
@@ -31,7 +31,7 @@ use tonic_health::pb::health_client::HealthClient;
 use super::address::{self, AddressPolicy, HostAddr, LookupError};
 use super::gotext;
 use super::outcome::{Outcome, Timings};
-use super::socket::{IoMarks, LingerMode, ObservedIo, dial, micros_since};
+use super::socket::{IoMarks, LingerMode, ObservedIo, ProbeStream as Socket, dial, micros_since};
 
 /// A resolved grpc probe.
 #[derive(Debug, Clone)]
@@ -87,7 +87,7 @@ async fn probe(
                 return outcome;
             }
             Ok(Attempt::NotConnected(why)) => last_error = Some(why),
-            Err(_) if marks.peer_spoke() => {
+            Err(_) if preface_seen(&marks) => {
                 // Connected (READY), but the Check did not finish: grpc.go's RPC timeout.
                 return Outcome::failure(format!(
                     "timeout: health rpc did not complete within {}",
@@ -163,7 +163,7 @@ async fn attempt(
                 Attempt::Done(Outcome::failure(format!("service unhealthy (responded with {})", gotext::quote(&name))))
             }
         }
-        Err(status) if !marks.peer_spoke() => Attempt::NotConnected(status_text(&status)),
+        Err(status) if !preface_seen(&marks) => Attempt::NotConnected(status_text(&status)),
         Err(status) => Attempt::Done(Outcome::failure(match status.code() {
             Code::Unimplemented => format!(
                 "error: this server does not implement the grpc health protocol (grpc.health.v1.Health): {}",
@@ -175,6 +175,12 @@ async fn attempt(
             _ => format!("error: health rpc probe failed: {}", status_text(&status)),
         })),
     }
+}
+
+/// Whether the server's first bytes are an HTTP/2 frame header of type SETTINGS (4): the
+/// server preface grpc-go waits for before it calls a connection READY.
+fn preface_seen(marks: &IoMarks) -> bool {
+    marks.first_bytes().get(3) == Some(&4)
 }
 
 /// grpc-go's status error text: `rpc error: code = Unavailable desc = ...`.
@@ -233,7 +239,7 @@ struct ProbeConnector {
     marks: Arc<IoMarks>,
 }
 
-type ProbeStream = TokioIo<ObservedIo<TcpStream, Arc<IoMarks>>>;
+type ProbeStream = TokioIo<ObservedIo<Socket, Arc<IoMarks>>>;
 
 impl Service<http::Uri> for ProbeConnector {
     type Response = ProbeStream;
@@ -247,7 +253,7 @@ impl Service<http::Uri> for ProbeConnector {
     fn call(&mut self, _uri: http::Uri) -> Self::Future {
         let this = self.clone();
         Box::pin(async move {
-            let stream = dial(this.addr, this.linger, this.deadline).await.map_err(DialFailed)?;
+            let stream = dial(this.addr, this.linger, this.deadline).await.map_err(|e| DialFailed(e.text))?;
             let _ = stream.set_nodelay(true);
             Ok(TokioIo::new(ObservedIo::new(stream, this.marks)))
         })

@@ -144,7 +144,7 @@ pub fn resolve_action(
 ) -> Result<Mechanism, ResolveError> {
     let policy = AddressPolicy { allow_remote: options.allow_remote };
     match action {
-        Action::Exec(exec) => Ok(Mechanism::Exec(exec_target(&exec.command, container, pod))),
+        Action::Exec(exec) => Ok(Mechanism::Exec(exec_target(&exec.command, container, pod, &options.kube_version))),
         Action::TcpSocket(tcp) => {
             let port = match resolve_port(&tcp.port, container) {
                 Ok(port) => port,
@@ -218,7 +218,7 @@ pub fn resolve_action(
 
 /// The exec target: `$(VAR)` expanded against the container's static env; the process
 /// sees that env too, plus probebench's own variables naming the pod and container.
-fn exec_target(command: &[String], container: &Container, pod: &PodContext) -> ExecTarget {
+fn exec_target(command: &[String], container: &Container, pod: &PodContext, kube_version: &str) -> ExecTarget {
     let argv = expand::expand_command(command, &container.env);
     let mut env: Vec<(String, String)> =
         container.env.iter().filter_map(|v| v.value.as_ref().map(|value| (v.name.clone(), value.clone()))).collect();
@@ -234,7 +234,10 @@ fn exec_target(command: &[String], container: &Container, pod: &PodContext) -> E
         .and_then(|v| v.value.clone())
         .or_else(|| std::env::var("PATH").ok())
         .unwrap_or_else(|| DEFAULT_SEARCH_PATH.to_owned());
-    ExecTarget { argv, env, cwd: pod.state_dir.clone(), search_path }
+    // 1.31 moved the kubelet's CRI client to staging/cri-client, with the longer timeout text.
+    let minor =
+        kube_version.trim_start_matches('v').split('.').nth(1).and_then(|m| m.parse::<u32>().ok()).unwrap_or(35);
+    ExecTarget { argv, env, cwd: pod.state_dir.clone(), search_path, cri_client_timeout_text: minor >= 31 }
 }
 
 /// pkg/probe/util.go ResolveContainerPort: a number is used as is; a name is looked up in

@@ -41,7 +41,7 @@ pub async fn run(target: &TcpTarget, timeout: Duration) -> Outcome {
             drop(stream);
             Outcome::success(String::new()).with_timings(total(timings, start))
         }
-        Err(text) => Outcome::failure(text).with_timings(total(timings, start)),
+        Err(e) => Outcome::failure(e.text).with_timings(total(timings, start)),
     }
 }
 

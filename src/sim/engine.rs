@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use probebench_targets::behaviour::{ActionKind, ImagePull};
+use probebench_targets::behaviour::{ActionKind, ImagePull, PhaseView};
 use probebench_targets::{Behaviour, BehaviourFile, Instance};
 use rand::RngExt;
 use rand_pcg::Pcg64Mcg;
@@ -39,6 +39,38 @@ pub struct SimOptions {
     /// Pods per node: each node has its own kubelet timing grids and its own serial image
     /// puller (the default `serializeImagePulls: true`).
     pub pods_per_node: u32,
+    /// Keep no event log and no watch lines (the tuner's sweeps only need the statistics).
+    pub quiet: bool,
+    /// Real incidents to inject (hangs and crashes), for detection measurements.
+    pub incidents: Vec<Incident>,
+}
+
+/// A real failure of the app, injected at a time: what probes exist to detect.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Incident {
+    pub pod: u32,
+    pub at_ns: u64,
+    pub kind: IncidentKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IncidentKind {
+    /// The running instance stops answering (accepted connections are never served); a
+    /// restart brings the app back.
+    Hang,
+    /// The app exits with this code.
+    Crash(i32),
+}
+
+/// A container kill for a failed liveness or startup probe.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Kill {
+    pub t_ns: u64,
+    pub probe: ProbeType,
+    /// When the incident being detected began; None: the app was healthy (a false restart).
+    pub incident_since_ns: Option<u64>,
+    /// The app was still starting (not yet serving): a slow but healthy start cut short.
+    pub during_startup: bool,
 }
 
 impl Default for SimOptions {
@@ -49,6 +81,8 @@ impl Default for SimOptions {
             kubelet: KubeletConfig::default(),
             record_probes: false,
             pods_per_node: 110,
+            quiet: false,
+            incidents: Vec::new(),
         }
     }
 }
@@ -93,8 +127,18 @@ pub struct PodStats {
     pub warnings: [u64; 3],
     /// Ticks a busy worker dropped (a probe still running at its next tick).
     pub missed_ticks: u64,
+    /// Kills for failed liveness or startup probes.
+    pub kills: Vec<Kill>,
+    /// When injected hangs took effect (a hang needs a running container).
+    pub hangs: Vec<u64>,
+    /// Times the pod went from Ready to not Ready while the app was healthy, and how long
+    /// that lasted in total.
+    pub false_not_ready: u32,
+    pub false_not_ready_ns: u64,
     #[serde(skip)]
     not_ready_since: Option<u64>,
+    #[serde(skip)]
+    false_not_ready_since: Option<u64>,
 }
 
 /// Everything a simulation produced.
@@ -142,6 +186,7 @@ enum Ev {
     Action(u32),
     Mount(u32, u32),
     SchedulerRetry(u32),
+    Incident(u32),
 }
 
 struct SimContainer {
@@ -151,6 +196,8 @@ struct SimContainer {
     app: Option<Instance>,
     started_at: u64,
     instance: u32,
+    /// An injected hang in the running instance, since when.
+    incident_since: Option<u64>,
     pulls: u32,
     pending_pull: Option<Result<PullInfo, String>>,
 }
@@ -311,6 +358,9 @@ impl Simulation {
         for (i, a) in sim.behaviours.actions.clone().iter().enumerate() {
             sim.queue.push(ns(a.at), Ev::Action(i as u32));
         }
+        for (i, inc) in sim.opts.incidents.iter().enumerate() {
+            sim.queue.push(inc.at_ns, Ev::Incident(i as u32));
+        }
         Ok(sim)
     }
 
@@ -352,20 +402,18 @@ impl Simulation {
             .containers
             .iter()
             .map(|c| {
-                let behaviour = match self.behaviours.rule_for(&inst.name, &c.name) {
-                    Some(b) => b.clone(),
-                    None => annotation_behaviour(&inst.template).unwrap_or_else(|| self.behaviours.default.clone()),
-                };
+                let behaviour = fleet::behaviour_for(&self.behaviours, &inst, &c.name);
                 if mount_error.is_none() {
                     mount_error = behaviour.pod_conditions().mount_error.clone();
                 }
                 SimContainer {
-                    seed: self.behaviours.seed_for(&inst.name, &c.name) ^ self.opts.seed,
+                    seed: fleet::behaviour_seed(&self.behaviours, self.opts.seed, &inst.name, &c.name),
                     behaviour,
                     declared: c.ports.iter().filter_map(|p| u16::try_from(p.container_port).ok()).collect(),
                     app: None,
                     started_at: 0,
                     instance: 0,
+                    incident_since: None,
                     pulls: 0,
                     pending_pull: None,
                 }
@@ -455,6 +503,7 @@ impl Simulation {
             Ev::Action(i) => self.action(i as usize),
             Ev::Mount(p, attempt) => self.mount_failed(p, attempt),
             Ev::SchedulerRetry(p) => self.schedule(p),
+            Ev::Incident(i) => self.incident(i as usize),
         }
     }
 
@@ -601,8 +650,15 @@ impl Simulation {
         let now = self.now;
         match e {
             Effect::Event { container, kind, reason, message } => {
-                let ev = self.event(p, container, kind, reason, "kubelet", message);
-                self.events.emit(ev);
+                if reason == "Killing"
+                    && let Some(c) = container
+                {
+                    self.record_kill(p, c, &message);
+                }
+                if !self.opts.quiet {
+                    let ev = self.event(p, container, kind, reason, "kubelet", message);
+                    self.events.emit(ev);
+                }
             }
             Effect::StartWorkers => self.start_workers(p),
             Effect::StopWorkers { readiness_too } => {
@@ -758,9 +814,55 @@ impl Simulation {
         self.queue.push(result.0, Ev::Pull(p, container as u16));
     }
 
+    /// Record a probe kill, classified by what the app was doing.
+    fn record_kill(&mut self, p: u32, c: usize, message: &str) {
+        let probe = if message.contains("failed liveness probe") {
+            ProbeType::Liveness
+        } else if message.contains("failed startup probe") {
+            ProbeType::Startup
+        } else {
+            return;
+        };
+        let now = self.now;
+        let sc = self.container(p, c);
+        // A start cut short: the app itself was still starting (not yet serving) when killed.
+        let starting = sc.app.as_ref().is_some_and(|a| {
+            matches!(a.phase_at(Duration::from_nanos(now.saturating_sub(sc.started_at))), PhaseView::Starting)
+        });
+        let kill = Kill { t_ns: now, probe, incident_since_ns: sc.incident_since, during_startup: starting };
+        self.pods[p as usize].stats.kills.push(kill);
+    }
+
+    fn incident(&mut self, i: usize) {
+        let Some(inc) = self.opts.incidents.get(i).copied() else { return };
+        let now = self.now;
+        let Some(c) = (0..self.pods.get(inc.pod as usize).map_or(0, |p| p.container_count as usize))
+            .find(|&c| self.container(inc.pod, c).app.is_some())
+        else {
+            return;
+        };
+        match inc.kind {
+            IncidentKind::Hang => {
+                let hang = hang_behaviour();
+                let sc = self.container_mut(inc.pod, c);
+                if sc.incident_since.is_none() {
+                    let since = Duration::from_nanos(now.saturating_sub(sc.started_at));
+                    sc.app = Some(hang.instance_from(sc.seed, sc.instance.saturating_sub(1), since));
+                    sc.incident_since = Some(now);
+                    self.pods[inc.pod as usize].stats.hangs.push(now);
+                }
+            }
+            IncidentKind::Crash(code) => {
+                let instance = self.container(inc.pod, c).instance;
+                self.queue.push(now, Ev::Exit(inc.pod, c as u16, instance, code));
+            }
+        }
+    }
+
     fn start_container(&mut self, p: u32, container: usize, instance: u32) {
         let now = self.now;
         let c = self.container_mut(p, container);
+        c.incident_since = None;
         let app = c.behaviour.instance(c.seed, instance.saturating_sub(1));
         c.started_at = now;
         c.instance = instance;
@@ -905,7 +1007,9 @@ impl Simulation {
             });
         }
         // The prober's events: Unhealthy for failures and errors, ProbeWarning for warnings.
-        if let Some(ev) = probe_event::kubelet_event(t, &outcome) {
+        if !self.opts.quiet
+            && let Some(ev) = probe_event::kubelet_event(t, &outcome)
+        {
             let kind = if ev.event_type == "Normal" { EventType::Normal } else { EventType::Warning };
             let e = self.event(p, Some(c as usize), kind, ev.reason, "kubelet", ev.message);
             self.events.emit(e);
@@ -1047,6 +1151,9 @@ impl Simulation {
             pod.stats.started_ns = Some(now);
         }
         let ready = pod.kubelet.ready();
+        let first = pod.first_container as usize;
+        let containers = &self.containers[first..first + pod.container_count as usize];
+        let incident = containers.iter().any(|c| c.incident_since.is_some());
         if ready {
             if pod.stats.ready_ns.is_none() {
                 pod.stats.ready_ns = Some(now);
@@ -1054,8 +1161,15 @@ impl Simulation {
             if let Some(since) = pod.stats.not_ready_since.take() {
                 pod.stats.not_ready_ns += now - since;
             }
+            if let Some(since) = pod.stats.false_not_ready_since.take() {
+                pod.stats.false_not_ready_ns += now - since;
+            }
         } else if pod.stats.ready_ns.is_some() && pod.stats.not_ready_since.is_none() {
             pod.stats.not_ready_since = Some(now);
+            if !incident {
+                pod.stats.false_not_ready += 1;
+                pod.stats.false_not_ready_since = Some(now);
+            }
         }
     }
 
@@ -1078,6 +1192,9 @@ impl Simulation {
 
     /// A watch line when the printed columns change.
     fn line(&mut self, p: u32) {
+        if self.opts.quiet {
+            return;
+        }
         let cols = self.kubectl_line(p);
         if self.pods[p as usize].last_line.as_ref() == Some(&cols) {
             return;
@@ -1087,6 +1204,9 @@ impl Simulation {
 
     /// A watch line even if nothing changed (the DELETED event repeats the last row).
     fn line_force(&mut self, p: u32) {
+        if self.opts.quiet {
+            return;
+        }
         let cols = self.kubectl_line(p);
         self.push_line(p, cols);
     }
@@ -1103,6 +1223,9 @@ impl Simulation {
         for (i, pod) in self.pods.iter_mut().enumerate() {
             if let Some(since) = pod.stats.not_ready_since.take() {
                 pod.stats.not_ready_ns += end - since;
+            }
+            if let Some(since) = pod.stats.false_not_ready_since.take() {
+                pod.stats.false_not_ready_ns += end - since;
             }
             for &w in &pod.workers {
                 let wk = &self.workers[w as usize];
@@ -1141,14 +1264,23 @@ impl Simulation {
     }
 }
 
-/// The annotation that carries a pod's behaviour inline.
-pub const BEHAVIOUR_ANNOTATION: &str = "probebench.dev/behaviour";
-
-/// A behaviour given in the pod's annotation (validated before the run by the caller).
-fn annotation_behaviour(pod: &spec::Pod) -> Option<Behaviour> {
-    let text = pod.annotations.get(BEHAVIOUR_ANNOTATION)?;
-    probebench_targets::parse_behaviour(text).ok()
+/// What an injected hang does: every request is accepted and never answered.
+fn hang_behaviour() -> Behaviour {
+    use probebench_targets::behaviour::{Phase, Response, Spec};
+    let mut spec = Spec::default_healthy();
+    spec.phases = vec![Phase {
+        name: Some("hang".to_string()),
+        duration: None,
+        respond: Response::Hang,
+        ports: Default::default(),
+        paths: Default::default(),
+        latency: None,
+        flap: None,
+    }];
+    Behaviour::from_spec(spec)
 }
+
+pub use crate::fleet::BEHAVIOUR_ANNOTATION;
 
 /// Resolve a probe for the simulator: the target port (named ports through the container's
 /// declared ports, as the kubelet does), path and headers, or the kubelet's resolution error.

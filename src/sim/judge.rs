@@ -272,12 +272,26 @@ fn exec(argv: &[String], target: &mut Target<'_>, exec_id: &mut dyn FnMut() -> S
     let r = reply(target, &Request::Exec { argv: argv.to_vec() });
     let took = ns(r.latency);
     if took >= timeout {
-        return done(Outcome::failure(messages::exec_timed_out(target.cfg, argv, timeout)), timeout);
+        return done(
+            Outcome::failure(crate::probe::exec::timeout_text(
+                target.cfg.version >= (crate::kubelet::config::Version { major: 1, minor: 31 }),
+                argv,
+                Duration::from_nanos(timeout),
+            )),
+            timeout,
+        );
     }
     match r.kind {
         ReplyKind::Exec { code: 0, output } => done(Outcome::success(output), took),
         ReplyKind::Exec { output, .. } => done(Outcome::failure(output), took),
-        ReplyKind::Hang => done(Outcome::failure(messages::exec_timed_out(target.cfg, argv, timeout)), timeout),
+        ReplyKind::Hang => done(
+            Outcome::failure(crate::probe::exec::timeout_text(
+                target.cfg.version >= (crate::kubelet::config::Version { major: 1, minor: 31 }),
+                argv,
+                Duration::from_nanos(timeout),
+            )),
+            timeout,
+        ),
         _ => done(Outcome::failure(String::new()), took),
     }
 }

@@ -353,6 +353,34 @@ fn fields_has(kind: &str, field: &str) -> bool {
     }
 }
 
+/// Load a bare Probe object (what stands under `livenessProbe:`), defaulted and validated as
+/// the API server would for a probe of type `t`. Errors carry paths from the probe's root.
+pub fn load_probe(text: &str, t: super::types::ProbeType) -> Result<super::types::Probe, Vec<String>> {
+    let docs = yaml::parse_documents(text).map_err(|e| vec![e.to_string()])?;
+    let docs: Vec<&Value> = docs.iter().filter(|d| !matches!(d, Value::Null)).collect();
+    let [doc] = docs.as_slice() else {
+        return Err(vec![format!("expected one Probe object, found {} documents", docs.len())]);
+    };
+    if let Value::Mapping(m) = doc {
+        for key in ["livenessProbe", "readinessProbe", "startupProbe"] {
+            if m.contains_key(key) {
+                return Err(vec![format!("found `{key}:`; give the Probe object itself (what stands under `{key}:`)")]);
+            }
+        }
+    }
+    let mut d = Decoder::default();
+    let Some(mut probe) = d.probe(doc, "") else {
+        return Err(d.errors.iter().map(|e| e.to_string()).collect());
+    };
+    if !d.errors.is_empty() {
+        return Err(d.errors.iter().map(|e| e.to_string()).collect());
+    }
+    defaults::probe(&mut probe);
+    let mut errs = Vec::new();
+    validate::typed_probe(&probe, t, "", &mut errs);
+    if errs.is_empty() { Ok(probe) } else { Err(errs.iter().map(|e| e.to_string()).collect()) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,5 +16,5 @@ pub mod validate;
 pub mod yaml;
 
 pub use error::{FieldError, LoadError};
-pub use load::{Loaded, load_file, load_str};
+pub use load::{Loaded, load_file, load_probe, load_str};
 pub use types::*;

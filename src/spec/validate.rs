@@ -147,22 +147,27 @@ fn lifecycle_and_probes(c: &Container, path: &str, grace: Option<i64>, errs: &mu
     }
     for t in [ProbeType::Liveness, ProbeType::Readiness, ProbeType::Startup] {
         let Some(p) = c.probe(t) else { continue };
-        let pp = child(path, t.field());
-        probe(p, &pp, errs);
-        match t {
-            ProbeType::Liveness | ProbeType::Startup => {
-                if p.success_threshold != 1 {
-                    errs.push(FieldError::invalid(child(&pp, "successThreshold"), p.success_threshold, "must be 1"));
-                }
+        typed_probe(p, t, &child(path, t.field()), errs);
+    }
+}
+
+/// validateLivenessProbe / validateReadinessProbe / validateStartupProbe: validateProbe, then
+/// the rule of the probe's type.
+pub fn typed_probe(p: &Probe, t: ProbeType, pp: &str, errs: &mut Vec<FieldError>) {
+    probe(p, pp, errs);
+    match t {
+        ProbeType::Liveness | ProbeType::Startup => {
+            if p.success_threshold != 1 {
+                errs.push(FieldError::invalid(child(pp, "successThreshold"), p.success_threshold, "must be 1"));
             }
-            ProbeType::Readiness => {
-                if let Some(g) = p.termination_grace_period_seconds {
-                    errs.push(FieldError::invalid(
-                        child(&pp, "terminationGracePeriodSeconds"),
-                        g,
-                        "must not be set for readinessProbes",
-                    ));
-                }
+        }
+        ProbeType::Readiness => {
+            if let Some(g) = p.termination_grace_period_seconds {
+                errs.push(FieldError::invalid(
+                    child(pp, "terminationGracePeriodSeconds"),
+                    g,
+                    "must not be set for readinessProbes",
+                ));
             }
         }
     }

@@ -123,6 +123,43 @@ fn gc_pauses_delay_replies_inside_them() {
 }
 
 #[test]
+fn jittered_pauses_start_anywhere_in_their_window_and_repeat_for_a_seed() {
+    let b = parse_behaviour("startup: 0s\npauses: {every: 5m, for: 1s, jitter: 1m}").unwrap();
+    // Find each pause's start by scanning replies at 100 ms steps over 100 slots.
+    let starts = |seed: u64| {
+        let mut i = b.instance(seed, 0);
+        let mut out = Vec::new();
+        for k in 1..=100u64 {
+            let slot = s(300 * k);
+            let start = (0..610u64)
+                .map(|step| slot + ms(step * 100))
+                .find(|&t| i.respond(t, &http(80, "/")).latency >= ms(900))
+                .expect("a pause in every slot");
+            assert!(start < slot + s(61), "slot {k}: {start:?}");
+            out.push(start - slot);
+        }
+        out
+    };
+    let a = starts(7);
+    assert_eq!(a, starts(7), "same seed, same pauses");
+    assert_ne!(a, starts(8));
+    // Offsets spread over the minute: neither all early nor all late.
+    let early = a.iter().filter(|d| **d < s(30)).count();
+    assert!((25..=75).contains(&early), "{early} of 100 in the first half");
+    let i = b.instance(7, 0);
+    let next = i.next_change_after(s(1)).unwrap();
+    // The scan found the first 100 ms step inside the pause: the exact start is at most
+    // 100 ms before it.
+    assert!(next <= s(300) + a[0] && next + ms(100) > s(300) + a[0], "{next:?} vs {:?}", s(300) + a[0]);
+}
+
+#[test]
+fn jitter_must_fit_between_pauses() {
+    let e = parse_behaviour("pauses: {every: 5m, for: 1s, jitter: 5m}").unwrap_err();
+    assert!(e.has_path("pauses.jitter"), "{e}");
+}
+
+#[test]
 fn crash_after_startup_exits_with_code() {
     let b = parse_behaviour("startup: 2s\nphases:\n- for: 10s\n- respond: {exit: 3}\n").unwrap();
     let mut i = b.instance(1, 0);

@@ -95,7 +95,9 @@ async fn exchange(
         };
         let stream = match dial(remote, target.linger, deadline).await {
             Ok(stream) => stream,
-            Err(text) => return transport_failure(current, &text),
+            // Go reports the client's context error for a dial cut short by the deadline.
+            Err(e) if e.timed_out => return transport_failure(current, AWAITING_HEADERS),
+            Err(e) => return transport_failure(current, &e.text),
         };
         // Go's net package sets TCP_NODELAY on every TCP connection.
         let _ = stream.set_nodelay(true);
@@ -262,7 +264,9 @@ impl Hop<'_> {
     }
 
     fn body_error_text(&self, e: &hyper::Error) -> String {
-        if let Some(io) = find_io_error(e) {
+        if let Some(io) = find_io_error(e)
+            && io.kind() != io::ErrorKind::UnexpectedEof
+        {
             return io_error_text(io, self.local, self.remote);
         }
         // A body shorter than announced: Go's io.ErrUnexpectedEOF.

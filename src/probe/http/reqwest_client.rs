@@ -141,7 +141,7 @@ async fn exchange(
                 kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
             }
             Ok(Err(e)) if e.is_timeout() => return body_error(READING_BODY),
-            Ok(Err(e)) => return body_error(chain_text(&e, remote, "unexpected EOF")),
+            Ok(Err(e)) => return body_error(body_chain_text(&e, remote)),
         }
     }
     let text = match String::from_utf8(kept) {
@@ -201,6 +201,14 @@ fn chain_text(e: &reqwest::Error, remote: Option<SocketAddr>, fallback: &str) ->
         (Some(io), Some(remote)) if io.raw_os_error().is_some() => gotext::read_error(None, remote, io),
         (Some(io), _) if io.kind() == io::ErrorKind::UnexpectedEof => "EOF".to_owned(),
         _ => fallback.to_owned(),
+    }
+}
+
+/// A body read error: the socket error, else Go's `unexpected EOF` for a body cut short.
+fn body_chain_text(e: &reqwest::Error, remote: Option<SocketAddr>) -> String {
+    match (find::<io::Error>(e), remote) {
+        (Some(io), Some(remote)) if io.raw_os_error().is_some() => gotext::read_error(None, remote, io),
+        _ => "unexpected EOF".to_owned(),
     }
 }
 

@@ -67,6 +67,24 @@ impl ProbeUrl {
         ProbeUrl { scheme, authority: gotext::join_host_port(&hostname, port), hostname, port, target }
     }
 
+    /// Parses an absolute `http://` or `https://` URL (the `probe --http-get` argument).
+    pub fn parse_absolute(text: &str) -> Result<ProbeUrl, String> {
+        let (scheme, rest) = has_scheme(text).ok_or_else(|| format!("{}: not an absolute URL", gotext::quote(text)))?;
+        let scheme = match scheme.to_ascii_lowercase().as_str() {
+            "http" => Scheme::Http,
+            "https" => Scheme::Https,
+            other => {
+                return Err(format!("unsupported protocol scheme {}", gotext::quote(other)));
+            }
+        };
+        let rest = rest.strip_prefix("//").ok_or_else(|| format!("{}: missing //host", gotext::quote(text)))?;
+        let url = parse_authority_and_target(scheme, rest.split('#').next().unwrap_or(""))?;
+        if url.hostname.is_empty() {
+            return Err(format!("{}: missing host", gotext::quote(text)));
+        }
+        Ok(url)
+    }
+
     /// Resolves a `Location` header against this URL.
     pub fn join(&self, location: &str) -> Result<ProbeUrl, JoinError> {
         let location = location.split('#').next().unwrap_or("");

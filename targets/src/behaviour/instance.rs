@@ -17,6 +17,8 @@ use crate::seed::stream_state;
 
 const SETUP_STREAM: u64 = 0;
 const REPLY_STREAM: u64 = 1;
+/// Streams 2 (image pulls, per pod) and 3 (pause jitter) follow.
+const PAUSE_STREAM: u64 = 3;
 
 /// What the app does on SIGTERM, as drawn for this instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,6 +106,8 @@ pub struct Instance {
     pre_stop: Option<HookOutcome>,
     sigterm_at: Option<Duration>,
     rng: Pcg64Mcg,
+    /// Seed of the pauses' jitter: pause k's offset is a pure function of it and k.
+    pause_seed: u64,
 }
 
 /// Where a time falls in the phase list (all in up-time nanoseconds).
@@ -145,6 +149,7 @@ impl Instance {
             pre_stop,
             sigterm_at: None,
             rng: Pcg64Mcg::new(stream_state(seed, restart, REPLY_STREAM)),
+            pause_seed: stream_state(seed, restart, PAUSE_STREAM) as u64,
         }
     }
 
@@ -311,17 +316,39 @@ fn locate(spec: &Spec, up: u64) -> Option<At<'_>> {
 }
 
 impl Instance {
+    /// Up-time at which pause `k` starts: its slot plus its jitter.
+    fn pause_start(&self, p: &super::model::Pauses, k: u64) -> u64 {
+        let jitter = ns(p.jitter);
+        let offset = if jitter == 0 { 0 } else { crate::seed::mix64(self.pause_seed ^ k) % jitter };
+        ns(p.first).saturating_add(k.saturating_mul(ns(p.every))).saturating_add(offset)
+    }
+
+    /// The pause in force at up-time `up` or the next one: (start, end).
+    fn pause_around(&self, p: &super::model::Pauses, up: u64) -> Option<(u64, u64)> {
+        let (every, len, first) = (ns(p.every), ns(p.length), ns(p.first));
+        if every == 0 {
+            return None;
+        }
+        let k = up.saturating_sub(first) / every;
+        // With jitter, the pause of the previous slot may still be running.
+        for i in [k.saturating_sub(1), k, k + 1] {
+            let s = self.pause_start(p, i);
+            if up < s + len {
+                return Some((s, s + len));
+            }
+        }
+        None
+    }
+
     /// Time left in the stop-the-world pause at `t` (zero outside pauses).
     fn pause_left(&self, t: Duration) -> Duration {
         let (Some(p), Some(up)) = (&self.behaviour.spec().pauses, self.up(t)) else {
             return Duration::ZERO;
         };
-        let (every, len, first) = (ns(p.every), ns(p.length), ns(p.first));
-        if every == 0 || up < first {
-            return Duration::ZERO;
+        match self.pause_around(p, up) {
+            Some((start, end)) if start <= up => dur(end - up),
+            _ => Duration::ZERO,
         }
-        let off = (up - first) % every;
-        if off < len { dur(len - off) } else { Duration::ZERO }
     }
 
     /// True while the exec view is healthy.
@@ -414,17 +441,10 @@ impl Instance {
                 }
             }
         }
-        if let Some(p) = &self.behaviour.spec().pauses {
-            let (every, len, first) = (ns(p.every), ns(p.length), ns(p.first));
-            if every > 0 {
-                if up < first {
-                    consider(to_time(first));
-                } else {
-                    let off = (up - first) % every;
-                    let edge = if off < len { up + (len - off) } else { up + (every - off) };
-                    consider(to_time(edge));
-                }
-            }
+        if let Some(p) = &self.behaviour.spec().pauses
+            && let Some((start, end)) = self.pause_around(p, up)
+        {
+            consider(to_time(if start <= up { end } else { start }));
         }
         best
     }

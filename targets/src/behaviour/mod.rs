@@ -1,6 +1,26 @@
 //! The behaviour vocabulary: what a sample target does over its life, as pure data and
 //! pure evaluation, shared by the real targets (real clock) and the simulator (virtual
 //! clock). See docs/behaviours.md.
+//!
+//! On a virtual clock (no tokio, no sockets):
+//!
+//! ```
+//! use std::time::Duration;
+//! use probebench_targets::behaviour::{ReplyKind, Request, parse_behaviour};
+//!
+//! let b = parse_behaviour("startup: 30s\nphases:\n- for: 2m\n- respond: 500\n").unwrap();
+//! let mut i = b.instance(42, 0); // seed 42, first start
+//! let probe = Request::Http { port: 8080, path: "/healthz".into(), host: None };
+//! assert_eq!(i.respond(Duration::from_secs(10), &probe).kind, ReplyKind::Refuse);
+//! assert!(matches!(
+//!     i.respond(Duration::from_secs(31), &probe).kind,
+//!     ReplyKind::Http { status: 200, .. }
+//! ));
+//! // The simulator jumps from change to change instead of ticking.
+//! assert_eq!(i.next_change_after(Duration::ZERO), Some(Duration::from_secs(30)));
+//! assert_eq!(i.next_change_after(Duration::from_secs(30)), Some(Duration::from_secs(150)));
+//! assert!(!i.healthy_at(Duration::from_secs(150)));
+//! ```
 
 mod distribution;
 mod error;

@@ -143,6 +143,10 @@ pub struct Pauses {
     pub length: Duration,
     /// Up-time of the first pause (default: `every`).
     pub first: Duration,
+    /// Each pause starts up to this much after its slot (uniform, drawn per pause from the
+    /// instance's seed): real collectors are not metronomes, and a strictly periodic pause
+    /// against a strictly periodic probe makes a per-pod lottery instead of a rate.
+    pub jitter: Duration,
 }
 
 /// What the app does on SIGTERM.

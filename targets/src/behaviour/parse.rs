@@ -500,19 +500,31 @@ fn flap(ctx: &mut Ctx, path: &str, v: &Value) -> Option<Flap> {
 }
 
 fn pauses(ctx: &mut Ctx, path: &str, v: &Value) -> Option<Pauses> {
-    let f = Fields::new(ctx, path, v, &["every", "for", "first"])?;
+    let f = Fields::new(ctx, path, v, &["every", "for", "first", "jitter"])?;
     let every = need(ctx, path, "every", f.get("every")).and_then(|e| duration(ctx, &join(path, "every"), e));
     let length = need(ctx, path, "for", f.get("for")).and_then(|e| duration(ctx, &join(path, "for"), e));
     let first = match f.get("first") {
         Some(x) => Some(duration(ctx, &join(path, "first"), x)?),
         None => None,
     };
+    let jitter = match f.get("jitter") {
+        Some(x) => duration(ctx, &join(path, "jitter"), x)?,
+        None => Duration::ZERO,
+    };
     let (every, length) = (every?, length?);
     if length >= every || every.is_zero() {
         ctx.invalid(&join(path, "for"), f.get("for")?, "a pause must be shorter than the time between pauses");
         return None;
     }
-    Some(Pauses { every, length, first: first.unwrap_or(every) })
+    if length + jitter > every {
+        ctx.invalid(
+            &join(path, "jitter"),
+            f.get("jitter")?,
+            "for + jitter must not exceed every (pauses would overlap)",
+        );
+        return None;
+    }
+    Some(Pauses { every, length, first: first.unwrap_or(every), jitter })
 }
 
 fn exit_code(ctx: &mut Ctx, path: &str, v: Option<&Value>) -> Option<i32> {
