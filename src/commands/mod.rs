@@ -3,8 +3,8 @@
 
 pub mod completions;
 pub mod explain;
-pub mod run;
 pub mod probe;
+pub mod run;
 pub mod show;
 pub mod simulate;
 pub mod targets;

@@ -324,6 +324,33 @@ fn probebench_pod_ip(i: u32) -> Result<std::net::Ipv4Addr, ()> {
     Ok(std::net::Ipv4Addr::new(127, (1 + i / 65536) as u8, ((i / 256) % 256) as u8, (i % 256) as u8))
 }
 
+/// The manifest handed to `probebench targets serve`: a Deployment per pod group, in the
+/// plan's order (names made unique), so pod numbers and addresses match the engine's.
+fn targets_manifest(phase: &scenario::PhasePlan, fleet: &Fleet) -> String {
+    let mut docs = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (i, (p, g)) in phase.pods.iter().zip(fleet.groups.iter()).enumerate() {
+        let mut name = g.name.clone();
+        if !seen.insert(name.clone()) {
+            name = format!("{name}-g{i}");
+            seen.insert(name.clone());
+        }
+        let spec = serde_json::to_value(&p.input.pod.spec).unwrap_or_default();
+        let doc = serde_json::json!({
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": name, "namespace": p.input.pod.namespace},
+            "spec": {
+                "replicas": g.replicas,
+                "selector": {"matchLabels": {"probebench.dev/group": name}},
+                "template": {"metadata": {"labels": {"probebench.dev/group": name}}, "spec": spec},
+            },
+        });
+        docs.push(serde_yaml::to_string(&doc).unwrap_or_default());
+    }
+    docs.join("---\n")
+}
+
 fn events_jsonl(phase: &str, fleet: &Fleet, out: &PhaseOutput) -> String {
     let mut s = String::new();
     for e in &out.events {
@@ -460,32 +487,32 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CommandResult {
         });
         // Targets in their own process, only when a real probe goes to a pod address.
         let targets = if to_pods {
-            let Some((_, dir)) = &run_dir else {
-                return Err(CommandError::Invalid(
-                    "real mechanisms need a results directory for the targets' pod file (drop --no-results)".into(),
-                ));
+            // The targets read a manifest: one Deployment per pod group, in plan order, so
+            // `fleet::expand` gives pod i the same index (and address) as the engine.
+            let (dir, name) = match &run_dir {
+                Some((_, d)) => (d.clone(), format!("targets-{}.yaml", phase.name)),
+                None => {
+                    (std::env::temp_dir(), format!("probebench-targets-{}-{}.yaml", std::process::id(), phase.name))
+                }
             };
-            let pods_file = dir.join(format!("targets-{}.json", phase.name));
-            let groups: Vec<serde_json::Value> = phase
-                .pods
-                .iter()
-                .zip(fleet.groups.iter())
-                .map(|(p, g)| {
-                    serde_json::json!({
-                        "name": g.name, "first_pod": g.first_pod, "replicas": g.replicas,
-                        "spec": p.input.pod.spec, "behaviour": p.behaviour.as_ref().map(|b| serde_json::to_value(b).unwrap_or_default()),
-                    })
-                })
-                .collect();
-            write_whole(
-                dir,
-                &format!("targets-{}.json", phase.name),
-                serde_json::to_string_pretty(&groups).unwrap_or_default().as_bytes(),
-            )?;
-            Some(
-                targets::start(&pods_file, &readiness_addrs(fleet), Duration::from_secs(30))
-                    .map_err(|e| CommandError::Internal(e.to_string()))?,
-            )
+            let pods_file = dir.join(&name);
+            if run_dir.is_none() {
+                // A stale file of an earlier run with the same pid (write_whole never replaces).
+                let _ = std::fs::remove_file(&pods_file);
+            }
+            write_whole(&dir, &name, targets_manifest(phase, fleet).as_bytes())?;
+            if phase.pods.iter().any(|p| p.behaviour.as_ref().is_some_and(|b| b.as_str() != Some("healthy"))) {
+                notes.push(format!(
+                    "phase {}: behaviours other than `healthy` are not passed to the targets yet; they served healthy",
+                    phase.name
+                ));
+            }
+            let started = targets::start(&pods_file, &readiness_addrs(fleet), Duration::from_secs(30))
+                .map_err(|e| CommandError::Internal(e.to_string()));
+            if run_dir.is_none() {
+                let _ = std::fs::remove_file(&pods_file);
+            }
+            Some(started?)
         } else {
             None
         };
