@@ -212,3 +212,32 @@ fn startup_probes_gate_liveness_in_the_real_engine() {
     assert!(by_type("liveness")["probes"].as_u64().unwrap() >= 20);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn real_probes_run_against_targets_in_their_own_process() {
+    // tcpSocket and httpGet to the pods' own addresses: `run` starts `probebench targets
+    // serve` (another process), waits for it, probes, and stops it. An unusual port keeps
+    // this test's listeners apart from other tests' (pod addresses are fixed by index).
+    let dir = temp_dir("targets");
+    let p = dir.join("t.yaml");
+    std::fs::write(
+        &p,
+        "kind: Scenario\nname: t\nduration: 2s\nwarmup: 1s\ncalibration: 1s\ninitialPhase: uniform\npods:\n- name: web\n  replicas: 5\n  template:\n    spec:\n      containers:\n      - name: web\n        image: x\n        ports: [{containerPort: 47311}]\n        livenessProbe: {httpGet: {path: /healthz, port: 47311}, periodSeconds: 1}\n        readinessProbe: {tcpSocket: {port: 47311}, periodSeconds: 1}\n",
+    )
+    .unwrap();
+    let out = bin().args(["run", p.to_str().unwrap(), "--no-results", "-o", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let phase = &v["phases"][0];
+    assert_eq!(phase["stand_ins"].as_array().unwrap().len(), 0, "targets were available");
+    for s in phase["series"].as_array().unwrap() {
+        assert!(s["mechanism"] == "http" || s["mechanism"] == "tcp", "{s}");
+        let c = &s["counters"];
+        assert!(c["probes"].as_u64().unwrap() >= 5, "{c}");
+        assert_eq!(c["success"], c["probes"], "healthy targets: {c}");
+        assert!(s["latency"]["p50_us"].as_f64().unwrap() > 0.0, "real I/O takes time");
+    }
+    assert!(phase["overhead"]["targets_cpu_us_per_probe"].is_number(), "targets measured apart");
+    assert!(phase["calibration"]["probes"].as_u64().unwrap() > 0, "noop floor measured");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
