@@ -60,7 +60,9 @@ impl Drop for TargetsProcess {
 }
 
 /// Start `probebench targets serve --pods <pods_file>` from this executable, and wait until
-/// every address in `probe_addrs` (a sample of the pods' ports) accepts a connection.
+/// it prints `# ready` (every pod's listeners are up), then until every address in
+/// `probe_addrs` (a sample of the pods' ports) accepts a connection. Its stdout is drained
+/// by a thread for as long as it runs, so it never blocks on a full pipe.
 pub fn start(
     pods_file: &Path,
     probe_addrs: &[SocketAddr],
@@ -71,12 +73,41 @@ pub fn start(
         .args(["targets", "serve", "--pods"])
         .arg(pods_file)
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .map_err(TargetsError::Spawn)?;
     let mut t = TargetsProcess { child };
     let deadline = Instant::now() + ready_within;
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    if let Some(stdout) = t.child.stdout.take() {
+        let _ = std::thread::Builder::new().name("pb-targets-out".into()).spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if line.trim() == "# ready" {
+                    let _ = ready_tx.send(());
+                }
+            }
+        });
+    }
+    loop {
+        if let Ok(Some(status)) = t.child.try_wait() {
+            return Err(TargetsError::Exited(status.to_string()));
+        }
+        match ready_rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(()) => break,
+            // Stdout closed without `# ready`: fall back to probing the addresses.
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+        }
+        if Instant::now() >= deadline {
+            return Err(TargetsError::NotReady {
+                addr: probe_addrs.first().copied().unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0))),
+                secs: ready_within.as_secs(),
+            });
+        }
+    }
     for addr in probe_addrs {
         loop {
             if let Ok(Some(status)) = t.child.try_wait() {
