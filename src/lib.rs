@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod commands;
 pub mod fleet;
+pub mod gotext;
 pub mod kubelet;
 pub mod measure;
 pub mod probe;

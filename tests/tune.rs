@@ -67,6 +67,7 @@ fn a_slow_start_without_a_startup_probe_loops_and_tune_adds_one() {
     assert_eq!(best.metrics.false_restarts, 0);
     let snippet = tune::report::yaml_snippet(&req.pod.spec.containers[0], &best.setting);
     assert!(snippet.contains("startupProbe:") && snippet.contains("failureThreshold: 14"), "{snippet}");
+    assert!(startup.startup_budget_s() >= 90);
 }
 
 #[test]

@@ -9,50 +9,9 @@ const S: u64 = 1_000 * MS;
 const MIN: u64 = 60 * S;
 const H: u64 = 60 * MIN;
 
-/// Go's `time.Duration.String()` for non-negative durations.
+/// Go's `time.Duration.String()`, for nanoseconds.
 pub fn go(d_ns: u64) -> String {
-    if d_ns == 0 {
-        return "0s".to_string();
-    }
-    if d_ns < S {
-        // Sub-second: the largest unit that keeps the integer part non-zero.
-        let (unit, name) = if d_ns < US {
-            (NS, "ns")
-        } else if d_ns < MS {
-            (US, "µs")
-        } else {
-            (MS, "ms")
-        };
-        return format!("{}{name}", fraction(d_ns, unit));
-    }
-    let mut out = String::new();
-    let hours = d_ns / H;
-    let minutes = (d_ns % H) / MIN;
-    let rest = d_ns % MIN;
-    if hours > 0 {
-        out.push_str(&format!("{hours}h"));
-    }
-    if hours > 0 || minutes > 0 {
-        out.push_str(&format!("{minutes}m"));
-    }
-    out.push_str(&fraction(rest, S));
-    out.push('s');
-    out
-}
-
-/// `v / unit` with the fractional digits Go prints (trailing zeros dropped).
-fn fraction(v: u64, unit: u64) -> String {
-    let whole = v / unit;
-    let mut frac = v % unit;
-    if frac == 0 {
-        return whole.to_string();
-    }
-    let mut digits = unit.to_string().len() - 1;
-    while frac.is_multiple_of(10) {
-        frac /= 10;
-        digits -= 1;
-    }
-    format!("{whole}.{frac:0digits$}")
+    crate::gotext::duration(std::time::Duration::from_nanos(d_ns))
 }
 
 /// Go's `Duration.Truncate(time.Millisecond)`, used by the Pulled event's durations.

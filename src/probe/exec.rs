@@ -15,9 +15,9 @@ use nix::unistd::{AccessFlags, Pid, access};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::Command;
 
-use super::gotext;
 use super::outcome::{Outcome, Timings};
 use super::socket::micros_since;
+use crate::gotext;
 
 /// The kubelet's limit on captured output: `maxReadLength = 10 * 1 << 10` (exec.go).
 pub const MAX_OUTPUT: usize = 10 * 1024;

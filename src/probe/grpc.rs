@@ -29,9 +29,9 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
 use super::address::{self, AddressPolicy, HostAddr, LookupError};
-use super::gotext;
 use super::outcome::{Outcome, Timings};
 use super::socket::{IoMarks, LingerMode, ObservedIo, ProbeStream as Socket, dial, micros_since};
+use crate::gotext;
 
 /// A resolved grpc probe.
 #[derive(Debug, Clone)]

@@ -5,11 +5,12 @@
 //! [`Prober::run`] runs it as often as the scheduler asks; [`event::kubelet_event`] words
 //! what the kubelet would record.
 
+pub use crate::gotext;
+
 pub mod address;
 pub mod event;
 pub mod exec;
 pub mod expand;
-pub mod gotext;
 pub mod grpc;
 pub mod http;
 pub mod noop;

@@ -23,12 +23,12 @@ use rustls::pki_types::ServerName;
 use super::address::{self, AddressPolicy, HostAddr, LookupError, NotLoopback};
 use super::exec::{DEFAULT_SEARCH_PATH, ExecTarget};
 use super::expand;
-use super::gotext;
 use super::grpc::GrpcTarget;
 use super::http::url::{ProbeUrl, Scheme};
 use super::http::{HttpClientKind, HttpTarget, InvalidHeader, kubelet_headers};
 use super::socket::LingerMode;
 use super::tcp::TcpTarget;
+use crate::gotext;
 use crate::spec::{Action, Container, IntOrString, Probe};
 
 /// The pod a probe belongs to, as far as running the probe needs it.

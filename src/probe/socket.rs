@@ -13,7 +13,7 @@ use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpSocket, TcpStream};
 
-use super::gotext;
+use crate::gotext;
 
 /// SO_LINGER on probe sockets.
 ///

@@ -8,9 +8,9 @@ use std::time::Duration;
 use probebench_targets::behaviour::{GrpcAnswer, ReplyKind, Request, body_bytes};
 use probebench_targets::{Instance, Reply};
 
+use crate::gotext;
 use crate::kubelet::config::KubeletConfig;
 use crate::kubelet::messages;
-use crate::probe::gotext;
 use crate::probe::http::{AWAITING_HEADERS, MAX_BODY, MAX_REQUESTS, status_outcome};
 use crate::probe::outcome::Outcome;
 

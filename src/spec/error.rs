@@ -144,24 +144,9 @@ impl fmt::Display for FieldError {
     }
 }
 
-/// Go's `%q` for the strings that occur in manifests: double quotes, with backslash,
-/// quote and control characters escaped.
+/// Go's `%q` (strconv.Quote), as apimachinery prints bad string values.
 pub fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    crate::gotext::quote(s)
 }
 
 /// Everything wrong with one input file: a message for the file as a whole (unreadable,
@@ -205,10 +190,5 @@ mod tests {
         assert_eq!(e.to_string(), "x.exec.command: Required value");
         let e = FieldError::forbidden("x.httpGet", "may not specify more than 1 handler type");
         assert_eq!(e.to_string(), "x.httpGet: Forbidden: may not specify more than 1 handler type");
-    }
-
-    #[test]
-    fn quotes_like_go() {
-        assert_eq!(go_quote("a\"b\\c\n"), r#""a\"b\\c\n""#);
     }
 }

@@ -37,10 +37,10 @@ impl ProbeSettings {
         p.initial_delay_seconds = self.initial_delay_seconds;
     }
 
-    /// The longest a slow start may take before this probe (as a startup probe) gives up:
-    /// initialDelay + failureThreshold × period.
+    /// The start this probe is sure to tolerate before it kills: its first run may come
+    /// right at the start, so initialDelay + (failureThreshold − 1) × period.
     pub fn startup_budget_s(&self) -> i64 {
-        i64::from(self.initial_delay_seconds) + i64::from(self.failure_threshold) * i64::from(self.period_seconds)
+        i64::from(self.initial_delay_seconds) + i64::from(self.failure_threshold - 1) * i64::from(self.period_seconds)
     }
 }
 
@@ -267,7 +267,7 @@ impl Grid {
             let mut choices = vec![now];
             if slowest_start_s > tolerated * 0.8 {
                 // Enough attempts at 10 s to cover the slowest start half again.
-                let failures = ((slowest_start_s * 1.5) / 10.0).ceil().max(3.0) as i32;
+                let failures = ((slowest_start_s * 1.5) / 10.0).ceil().max(2.0) as i32 + 1;
                 let proposal = StartupChoice::Probe { period: 10, failures };
                 if proposal != now {
                     choices.push(proposal);

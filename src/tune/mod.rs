@@ -184,7 +184,7 @@ pub fn run(req: &Request, progress: &(dyn Fn(&str, usize, usize) + Sync)) -> Out
             .filter(|(_, v)| **v == Verdict::Unresolved)
             .map(|(o, _)| o.text.as_str())
             .collect();
-        if c.current || c.verdicts.iter().all(|v| *v != Verdict::Missed) {
+        if c.verdicts.iter().all(|v| *v != Verdict::Missed) {
             notes.push(format!(
                 "{}: {} is rarer than {:.0} pod-days of simulation can resolve (the closed form, where it holds, is shown beside it)",
                 c.label,

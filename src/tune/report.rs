@@ -87,10 +87,13 @@ pub fn yaml_snippet(container: &spec::Container, setting: &Setting) -> String {
 pub fn current_sentence(c: &Candidate) -> String {
     let m = &c.metrics;
     let mut parts = Vec::new();
-    let fr = m.false_restarts_per_day.value + m.startup_kills_per_day.value;
-    if fr > 0.0 {
-        parts.push(format!("restart each pod {} times a day for nothing", short(fr)));
-    } else {
+    if m.false_restarts_per_day.value > 0.0 {
+        parts.push(format!("restart each pod {} times a day for nothing", short(m.false_restarts_per_day.value)));
+    }
+    if m.startup_kills_per_day.value > 0.0 {
+        parts.push(format!("kill a slow but healthy start {} times a pod-day", short(m.startup_kills_per_day.value)));
+    }
+    if m.false_restarts == 0 && m.startup_kills == 0 {
         parts.push(format!("never restarted a healthy pod in {:.0} pod-days", m.pod_days));
     }
     if m.never_ready > 0 {

@@ -21,7 +21,6 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::TlsConnector;
 
 use super::super::address::{self, HostAddr, LookupError};
-use super::super::gotext;
 use super::super::outcome::{Outcome, Timings};
 use super::super::socket::{IoMarks, ObservedIo, dial, micros_since};
 use super::url::{ProbeUrl, Scheme};
@@ -29,6 +28,7 @@ use super::{
     AWAITING_HEADERS, HttpTarget, MAX_BODY, READING_BODY, Redirect, body_error, is_followed_status,
     is_relative_location, on_redirect, referer, status_outcome, transport_failure,
 };
+use crate::gotext;
 
 /// Where the exchange was when the deadline hit; decides the timeout's wording.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

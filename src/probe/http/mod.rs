@@ -18,9 +18,9 @@ use rustls::pki_types::ServerName;
 use serde::Serialize;
 
 use super::address::{AddressPolicy, HostAddr};
-use super::gotext;
 use super::outcome::{Outcome, ProbeResult};
 use super::socket::LingerMode;
+use crate::gotext;
 use crate::spec::HttpHeader;
 use url::{JoinError, ProbeUrl};
 

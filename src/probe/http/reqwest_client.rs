@@ -20,10 +20,10 @@ use http::header::{self, HeaderValue};
 use rustls::ClientConfig;
 
 use super::super::address::{self, AddressPolicy, HostAddr, LookupError, NotLoopback};
-use super::super::gotext;
 use super::super::outcome::{Outcome, Timings};
 use super::super::socket::micros_since;
 use super::{AWAITING_HEADERS, HttpTarget, MAX_BODY, MAX_REQUESTS, READING_BODY, body_error, status_outcome};
+use crate::gotext;
 
 /// Builds the reqwest client for probes under `policy`.
 pub fn build_client(tls: &Arc<ClientConfig>, policy: AddressPolicy) -> Result<reqwest::Client, reqwest::Error> {

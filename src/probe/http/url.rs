@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use super::super::gotext;
+use crate::gotext;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
