@@ -237,6 +237,8 @@ struct SimWorker {
     pending_tick: bool,
     stopped: bool,
     started_at: u64,
+    /// When the kept (pending) tick was due.
+    pending_since: u64,
     result: Option<crate::probe::Outcome>,
     /// The status manager's view of the container, refreshed whenever the pod changes.
     view: PodView,
@@ -264,6 +266,33 @@ struct Node {
     images: Vec<(String, u64)>,
 }
 
+/// What the simulation asks of the real world when it runs live (`probebench run` with the
+/// pod lifecycle): the same kubelet core, but probes and containers are real. Virtual runs
+/// never produce these.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LiveCall {
+    /// Run worker `worker`'s probe for real; answer with [`Simulation::probe_finished`].
+    Probe {
+        worker: u32,
+        generation: u32,
+        pod: u32,
+        container: u16,
+        probe: ProbeType,
+        /// When the tick that fired it was due (the worker's grid point), and whether it
+        /// fired late because the previous probe overran (the kubelet's pending tick).
+        intended_ns: u64,
+        overrun: bool,
+        /// The exec session ID the simulator drew for this probe: containerd names it in
+        /// its "failed to start exec" error, which the live run reproduces.
+        exec_id: Option<String>,
+    },
+    /// Start a new instance of the container in the targets.
+    Start { pod: u32, container: u16, instance: u32 },
+    /// Stop the instance (SIGTERM, SIGKILL after the grace); the exit comes back through
+    /// [`Simulation::container_exited`].
+    Stop { pod: u32, container: u16, instance: u32, grace_ns: u64 },
+}
+
 /// The simulation itself.
 pub struct Simulation {
     opts: SimOptions,
@@ -283,6 +312,13 @@ pub struct Simulation {
     node_schedulable: bool,
     effects: Vec<Effect>,
     now: u64,
+    /// When the event being handled was due (a tick's grid point).
+    event_t: u64,
+    /// Live mode: probes and containers are real, asked for through `calls`.
+    live: bool,
+    calls: Vec<LiveCall>,
+    /// Watch lines and emitted events already handed out by the live driver.
+    watch_taken: usize,
 }
 
 fn ns(d: Duration) -> u64 {
@@ -351,6 +387,10 @@ impl Simulation {
             node_schedulable: true,
             effects: Vec::new(),
             now: 0,
+            event_t: 0,
+            live: false,
+            calls: Vec::new(),
+            watch_taken: 0,
         };
         for p in fleet {
             sim.add_pod(p, 0);
@@ -452,10 +492,103 @@ impl Simulation {
             }
             let Some((t, ev)) = self.queue.pop() else { break };
             self.now = t;
+            self.event_t = t;
             self.sim_events += 1;
             self.dispatch(ev);
         }
         self.now = end;
+        self.finish()
+    }
+
+    /// A simulation that runs live: the driver (`crate::lifecycle`) feeds it the real
+    /// time, carries out its [`LiveCall`]s and reports probe results and container exits.
+    pub fn new_live(
+        pods: &[spec::Pod],
+        behaviours: BehaviourFile,
+        opts: SimOptions,
+    ) -> Result<Simulation, fleet::FleetError> {
+        let mut sim = Simulation::new(pods, behaviours, opts)?;
+        sim.live = true;
+        Ok(sim)
+    }
+
+    /// When the next event is due (live mode: the driver sleeps until then).
+    pub fn next_due(&mut self) -> Option<u64> {
+        self.queue.peek_time()
+    }
+
+    /// Handle every event due at or before `now` (the real time): each is handled at `now`,
+    /// so effects carry real times; `event_t` keeps when it was due.
+    pub fn run_due(&mut self, now: u64) -> usize {
+        let mut n = 0;
+        while let Some(t) = self.queue.peek_time() {
+            if t > now {
+                break;
+            }
+            let Some((t, ev)) = self.queue.pop() else { break };
+            self.now = now.max(t);
+            self.event_t = t;
+            self.sim_events += 1;
+            self.dispatch(ev);
+            n += 1;
+        }
+        n
+    }
+
+    /// What the simulation asked of the real world since the last call.
+    pub fn take_calls(&mut self, into: &mut Vec<LiveCall>) {
+        into.append(&mut self.calls);
+    }
+
+    /// A real probe of `worker` finished at `now` with `outcome` (ignored if the worker was
+    /// restarted or stopped meanwhile: its generation moved on).
+    pub fn probe_finished(&mut self, worker: u32, generation: u32, outcome: crate::probe::Outcome, now: u64) {
+        let Some(wk) = self.workers.get_mut(worker as usize) else { return };
+        if wk.generation != generation || !wk.in_flight {
+            return;
+        }
+        wk.result = Some(outcome);
+        self.now = now.max(self.now);
+        self.event_t = self.now;
+        self.probe_done(worker);
+    }
+
+    /// A real container instance ended at `now` (by itself, or after a [`LiveCall::Stop`]).
+    pub fn container_exited(&mut self, pod: u32, container: u16, instance: u32, exit_code: i32, now: u64) {
+        if pod as usize >= self.pods.len() || container as u32 >= self.pods[pod as usize].container_count {
+            return;
+        }
+        self.now = now.max(self.now);
+        self.event_t = self.now;
+        self.exit(pod, container, instance, exit_code);
+    }
+
+    /// Pod names by index (live mode maps the targets' names back to pods).
+    pub fn pod_names(&self) -> impl Iterator<Item = (u32, &str)> {
+        self.pods.iter().enumerate().map(|(i, p)| (i as u32, p.inst.name.as_str()))
+    }
+
+    /// The pod, its container names and its IP (live mode resolves probes with them).
+    pub fn pod_instance(&self, pod: u32) -> Option<&PodInstance> {
+        self.pods.get(pod as usize).map(|p| &p.inst)
+    }
+
+    /// Watch lines and events produced since the last call (live mode streams them; the
+    /// emitted events are moved out, so a long run does not keep them all).
+    pub fn take_new_output(&mut self, watch: &mut Vec<WatchLine>, events: &mut Vec<Event>) {
+        watch.extend_from_slice(&self.watch[self.watch_taken..]);
+        self.watch_taken = self.watch.len();
+        events.append(&mut self.events.emitted);
+    }
+
+    /// Whether the pod is Ready now, and its restarts (the live summary samples these).
+    pub fn pod_ready(&self, pod: u32) -> bool {
+        self.pods.get(pod as usize).is_some_and(|p| p.kubelet.ready())
+    }
+
+    /// End a live run at `now` and collect what a virtual run collects.
+    pub fn finish_live(mut self, now: u64) -> SimResult {
+        self.now = now.max(self.now);
         self.finish()
     }
 
@@ -706,8 +839,18 @@ impl Simulation {
                 self.queue.push(now + took, Ev::HookDone(p, container as u16, instance, hook, failed));
             }
             Effect::StopContainer { container, instance, grace_ns } => {
+                let live = self.live;
                 let c = self.container_mut(p, container);
                 if c.instance != instance {
+                    return;
+                }
+                if live {
+                    // The targets run the instance: they deliver SIGTERM, apply the app's
+                    // reaction and the grace, and report the exit.
+                    if let Some(app) = &mut c.app {
+                        app.sigterm(Duration::from_nanos(now.saturating_sub(c.started_at)));
+                    }
+                    self.calls.push(LiveCall::Stop { pod: p, container: container as u16, instance, grace_ns });
                     return;
                 }
                 if let Some(app) = &mut c.app {
@@ -770,6 +913,7 @@ impl Simulation {
                     pending_tick: false,
                     stopped: false,
                     started_at: 0,
+                    pending_since: 0,
                     result: None,
                     view: self.pods[p as usize].kubelet.worker_view(ci),
                     global_container: self.pods[p as usize].first_container + ci as u32,
@@ -868,6 +1012,11 @@ impl Simulation {
         c.instance = instance;
         let exit = app.exit();
         c.app = Some(app);
+        if self.live {
+            // The real instance exits by itself in the targets; they report it.
+            self.calls.push(LiveCall::Start { pod: p, container: container as u16, instance });
+            return;
+        }
         if let Some((after, code)) = exit {
             self.queue.push(now + ns(after), Ev::Exit(p, container as u16, instance, code));
         }
@@ -905,14 +1054,18 @@ impl Simulation {
             let wk = &mut self.workers[w as usize];
             if wk.pending_tick {
                 wk.counts.missed_ticks += 1;
+            } else {
+                wk.pending_since = self.event_t;
             }
             wk.pending_tick = true;
             return;
         }
-        self.do_probe(w);
+        self.do_probe(w, None);
     }
 
-    fn do_probe(&mut self, w: u32) {
+    /// `pending_since`: the kept tick of an overrun being fired at completion, and when it
+    /// was due.
+    fn do_probe(&mut self, w: u32, pending_since: Option<u64>) {
         let (p, c) = (self.workers[w as usize].pod, self.workers[w as usize].container);
         let view = self.workers[w as usize].view;
         let (decision, published) = self.workers[w as usize].worker.tick(&view, self.now);
@@ -930,11 +1083,11 @@ impl Simulation {
                 wk.generation += 1;
             }
             Tick::Skip => {}
-            Tick::Probe => self.run_probe(w),
+            Tick::Probe => self.run_probe(w, pending_since),
         }
     }
 
-    fn run_probe(&mut self, w32: u32) {
+    fn run_probe(&mut self, w32: u32, pending_since: Option<u64>) {
         let w = w32 as usize;
         let now = self.now;
         let wk = &self.workers[w];
@@ -948,10 +1101,13 @@ impl Simulation {
             cfg: &self.cfg,
         };
         let rng = &mut self.rng;
+        let mut last_exec_id = None;
         let mut exec_id = || {
             let a: u128 = rng.random();
             let b: u128 = rng.random();
-            format!("{a:032x}{b:032x}")
+            let id = format!("{a:032x}{b:032x}");
+            last_exec_id = Some(id.clone());
+            id
         };
         // prober.go runProbeWithRetries: an errored run is retried, up to 3 attempts.
         let action = &self.workers[w].action;
@@ -965,9 +1121,28 @@ impl Simulation {
             took += judged.took_ns;
         }
         self.probe_runs += 1;
+        let exec_without_container =
+            matches!(self.workers[w].action, SimAction::Exec { .. }) && target_is_down(&self.containers, &self.workers[w]);
         let wk = &mut self.workers[w];
         wk.in_flight = true;
         wk.started_at = now;
+        if self.live && !exec_without_container {
+            // The model's verdict was drawn only to keep the random streams in step with a
+            // virtual run; the real probe decides. (An exec into a container that is not
+            // running is refused by the runtime without running anything: the model's
+            // CONTAINER_EXITED error stands for it.)
+            self.calls.push(LiveCall::Probe {
+                worker: w32,
+                generation: wk.generation,
+                pod: wk.pod,
+                container: wk.container,
+                probe: wk.probe_type,
+                intended_ns: pending_since.unwrap_or(self.event_t),
+                overrun: pending_since.is_some(),
+                exec_id: last_exec_id,
+            });
+            return;
+        }
         wk.result = Some(judged.outcome);
         if took == 0 {
             self.probe_done(w32);
@@ -1032,7 +1207,8 @@ impl Simulation {
         let wk = &mut self.workers[w as usize];
         if wk.pending_tick && !wk.stopped {
             wk.pending_tick = false;
-            self.do_probe(w);
+            let since = wk.pending_since;
+            self.do_probe(w, Some(since));
         }
     }
 
@@ -1262,6 +1438,11 @@ impl Simulation {
             sim_events: self.sim_events,
         }
     }
+}
+
+/// Whether no instance of the worker's container runs (an exec has nothing to run in).
+fn target_is_down(containers: &[SimContainer], w: &SimWorker) -> bool {
+    containers.get(w.global_container as usize).is_none_or(|c| c.app.is_none())
 }
 
 /// What an injected hang does: every request is accepted and never answered.

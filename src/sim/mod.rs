@@ -6,4 +6,4 @@ pub mod judge;
 pub mod queue;
 pub mod report;
 
-pub use engine::{Incident, IncidentKind, Kill, ProbeRecord, SimOptions, SimResult, Simulation, WatchLine};
+pub use engine::{Incident, IncidentKind, Kill, LiveCall, ProbeRecord, SimOptions, SimResult, Simulation, WatchLine};
