@@ -14,4 +14,5 @@ pub mod scenario;
 pub mod sched;
 pub mod sim;
 pub mod spec;
+pub mod thresholds;
 pub mod tune;

@@ -9,6 +9,7 @@ pub mod hires;
 pub mod limits;
 pub mod mechanism;
 pub mod naive;
+pub mod preflight;
 pub mod shard;
 pub mod targets;
 pub mod timer;
