@@ -7,6 +7,7 @@ pub mod commands;
 pub mod fleet;
 pub mod gotext;
 pub mod kubelet;
+pub mod lifecycle;
 pub mod measure;
 pub mod probe;
 pub mod report;

@@ -20,6 +20,12 @@
 //! concurrency: {exec: 32, tcp: 1024, http: 1024, grpc: 256}
 //! drain: 5s                # how long in-flight probes may finish after the end
 //! outputs: {dir: results, hgrm: true, hlog: true, events: true}
+//! lifecycle: false         # true: pods are created, started, restarted in real time
+//! allowExec: false         # exec probes run their commands on this machine
+//! kubeletVersion: "1.35"   # lifecycle: the kubelet whose behaviour to follow
+//! crashLoop: default       # lifecycle: default | reduced | max=30s
+//! thresholds:              # pass/fail (docs/thresholds.md); exit 1 when one fails
+//! - dispatch_lag.p99 < 2ms
 //! pods:
 //! - manifest: ../targets/pods/myweb-startup.yaml
 //!   replicas: 100          # overrides the manifest's replicas
@@ -71,6 +77,11 @@ struct RawScenario {
     concurrency: Option<BTreeMap<String, u32>>,
     drain: Option<String>,
     outputs: Option<RawOutputs>,
+    lifecycle: Option<bool>,
+    allow_exec: Option<bool>,
+    kubelet_version: Option<String>,
+    crash_loop: Option<String>,
+    thresholds: Option<Vec<String>>,
     pods: Option<Vec<RawPods>>,
     phases: Option<Vec<RawPhase>>,
 }
@@ -165,6 +176,15 @@ pub struct Plan {
     pub drain_ns: u64,
     pub outputs: Outputs,
     pub phases: Vec<PhasePlan>,
+    /// Drive the pod lifecycle (kubelet pod workers, restarts, back-off) in real time
+    /// against the targets, rather than probing containers that always run.
+    pub lifecycle: bool,
+    /// Exec probes run their commands on this machine: only when allowed.
+    pub allow_exec: bool,
+    pub kubelet_version: crate::kubelet::config::Version,
+    pub crash_loop: crate::kubelet::config::CrashLoopProfile,
+    /// Pass/fail conditions (docs/thresholds.md), validated.
+    pub thresholds: Vec<String>,
 }
 
 /// One problem with a scenario, with its field path.
@@ -212,7 +232,11 @@ fn from_manifest(path: &str) -> Result<Plan, Vec<ScenarioError>> {
             .collect::<Vec<_>>()
     })?;
     plan.name = Path::new(path).file_stem().map_or("manifest".into(), |s| s.to_string_lossy().into_owned());
-    plan.description = format!("the pods of {path}, default behaviour (every declared port served, healthy)");
+    plan.description = format!("the pods of {path}, their lifecycle driven in real time");
+    // A manifest's pods live as on a node: created, pulled, started, probed, restarted. Like
+    // `simulate`, the kubelet has been up for long (new workers start probing at once).
+    plan.lifecycle = true;
+    plan.initial_phase = InitialPhase::Kubelet { uptime_ns: 24 * 3600 * S };
     plan.phases[0].pods = loaded
         .pods
         .into_iter()
@@ -354,7 +378,33 @@ impl Validator {
                 phases.push(PhasePlan { name: "main".into(), duration_ns, warmup_ns, initial_phase: None, pods });
             }
         }
+        let kubelet_version = match raw.kubelet_version.as_deref() {
+            None => crate::kubelet::config::Version::NEWEST,
+            Some(v) => crate::kubelet::config::Version::parse_supported(v).unwrap_or_else(|e| {
+                self.err("kubeletVersion", format!("Invalid value: {v:?}: {e}"));
+                crate::kubelet::config::Version::NEWEST
+            }),
+        };
+        let crash_loop = match raw.crash_loop.as_deref() {
+            None => crate::kubelet::config::CrashLoopProfile::Default,
+            Some(c) => crate::kubelet::config::CrashLoopProfile::parse(c).unwrap_or_else(|e| {
+                self.err("crashLoop", format!("Invalid value: {c:?}: {e}"));
+                crate::kubelet::config::CrashLoopProfile::Default
+            }),
+        };
+        let thresholds = raw.thresholds.unwrap_or_default();
+        let catalogue = crate::thresholds::Catalogue::with_phases(phases.iter().map(|p| p.name.clone()));
+        for (i, t) in thresholds.iter().enumerate() {
+            if let Err(e) = crate::thresholds::parse_and_validate(t, &catalogue) {
+                self.err(format!("thresholds[{i}]"), format!("Invalid value: {t:?}: {e}"));
+            }
+        }
         Plan {
+            lifecycle: raw.lifecycle.unwrap_or(false),
+            allow_exec: raw.allow_exec.unwrap_or(false),
+            kubelet_version,
+            crash_loop,
+            thresholds,
             name: raw.name.unwrap_or_else(|| "scenario".into()),
             description: raw.description.unwrap_or_default(),
             source: self.file.clone(),
@@ -544,6 +594,11 @@ impl Plan {
             "shards": self.shards,
             "io_threads": self.io_threads,
             "initial_phase": self.initial_phase,
+            "lifecycle": self.lifecycle,
+            "allow_exec": self.allow_exec,
+            "kubelet_version": self.kubelet_version.to_string(),
+            "crash_loop": format!("{:?}", self.crash_loop),
+            "thresholds": self.thresholds,
             "concurrency": bounds,
             "calibration_s": self.calibration_ns as f64 / 1e9,
             "drain_s": self.drain_ns as f64 / 1e9,

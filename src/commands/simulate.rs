@@ -56,16 +56,10 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
 }
 
 fn parse_version(s: &str) -> Result<Version, String> {
-    match Version::parse(s) {
-        Some(v) if v >= Version::OLDEST && v <= Version::NEWEST => Ok(v),
-        Some(v) => {
-            Err(format!("{v} is outside the versions probebench models ({} … {})", Version::OLDEST, Version::NEWEST))
-        }
-        None => Err("expected MAJOR.MINOR, e.g. 1.35".to_string()),
-    }
+    Version::parse_supported(s)
 }
 
-fn parse_uptime(s: &str) -> Result<u64, String> {
+pub fn parse_uptime(s: &str) -> Result<u64, String> {
     if s == "long" {
         return Ok(24 * 3600 * SECOND);
     }
@@ -73,14 +67,7 @@ fn parse_uptime(s: &str) -> Result<u64, String> {
 }
 
 fn parse_crash_loop(s: &str) -> Result<CrashLoopProfile, String> {
-    match s {
-        "default" => Ok(CrashLoopProfile::Default),
-        "reduced" => Ok(CrashLoopProfile::Reduced),
-        _ => match s.strip_prefix("max=") {
-            Some(d) => parse_duration(d).map(|d| CrashLoopProfile::MaxRestartPeriod(d.as_nanos() as u64)),
-            None => Err("expected default, reduced or max=DURATION".to_string()),
-        },
-    }
+    CrashLoopProfile::parse(s)
 }
 
 fn invalid(errs: impl IntoIterator<Item = String>) -> CommandError {

@@ -25,6 +25,20 @@ impl Version {
         let minor = parts.next()?.parse().ok()?;
         Some(Version { major, minor })
     }
+
+    /// A version given by a user (`--kubelet-version`, `kubeletVersion:`): MAJOR.MINOR within
+    /// the modelled range, or why not.
+    pub fn parse_supported(s: &str) -> Result<Version, String> {
+        match Version::parse(s) {
+            Some(v) if v >= Version::OLDEST && v <= Version::NEWEST => Ok(v),
+            Some(v) => Err(format!(
+                "{v} is outside the versions probebench models ({} … {})",
+                Version::OLDEST,
+                Version::NEWEST
+            )),
+            None => Err("expected MAJOR.MINOR, e.g. 1.35".to_string()),
+        }
+    }
 }
 
 impl std::fmt::Display for Version {
@@ -44,6 +58,22 @@ pub enum CrashLoopProfile {
     /// 1.32, beta and on by default in 1.35): the cap, 1 s – 300 s; if below 10 s the initial
     /// window is the cap too.
     MaxRestartPeriod(u64),
+}
+
+impl CrashLoopProfile {
+    /// `default`, `reduced` or `max=DURATION` (`--crash-loop`, `crashLoop:`).
+    pub fn parse(s: &str) -> Result<CrashLoopProfile, String> {
+        match s.trim() {
+            "default" => Ok(CrashLoopProfile::Default),
+            "reduced" => Ok(CrashLoopProfile::Reduced),
+            other => match other.strip_prefix("max=") {
+                Some(d) => humantime::parse_duration(d)
+                    .map(|d| CrashLoopProfile::MaxRestartPeriod(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)))
+                    .map_err(|e| format!("{e} (use e.g. max=30s)")),
+                None => Err("expected default, reduced or max=DURATION".to_string()),
+            },
+        }
+    }
 }
 
 /// Everything about the node's kubelet that changes what the simulation shows.

@@ -66,6 +66,8 @@ pub enum IncidentKind {
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Kill {
     pub t_ns: u64,
+    /// The container killed (its index in the pod).
+    pub container: u16,
     pub probe: ProbeType,
     /// When the incident being detected began; None: the app was healthy (a false restart).
     pub incident_since_ns: Option<u64>,
@@ -166,6 +168,8 @@ pub struct SimPodOut {
     pub phase: Phase,
     pub ready: bool,
     pub restarts: u32,
+    /// restartCount per container.
+    pub container_restarts: Vec<u32>,
     pub removed: bool,
     pub scheduled: bool,
     pub created_ns: u64,
@@ -561,6 +565,11 @@ impl Simulation {
         self.now = now.max(self.now);
         self.event_t = self.now;
         self.exit(pod, container, instance, exit_code);
+    }
+
+    /// When the pod was created (its AGE counts from there).
+    pub fn pod_created_ns(&self, pod: u32) -> u64 {
+        self.pods.get(pod as usize).map_or(0, |p| p.created_ns)
     }
 
     /// Pod names by index (live mode maps the targets' names back to pods).
@@ -973,7 +982,13 @@ impl Simulation {
         let starting = sc.app.as_ref().is_some_and(|a| {
             matches!(a.phase_at(Duration::from_nanos(now.saturating_sub(sc.started_at))), PhaseView::Starting)
         });
-        let kill = Kill { t_ns: now, probe, incident_since_ns: sc.incident_since, during_startup: starting };
+        let kill = Kill {
+            t_ns: now,
+            container: c as u16,
+            probe,
+            incident_since_ns: sc.incident_since,
+            during_startup: starting,
+        };
         self.pods[p as usize].stats.kills.push(kill);
     }
 
@@ -1121,8 +1136,8 @@ impl Simulation {
             took += judged.took_ns;
         }
         self.probe_runs += 1;
-        let exec_without_container =
-            matches!(self.workers[w].action, SimAction::Exec { .. }) && target_is_down(&self.containers, &self.workers[w]);
+        let exec_without_container = matches!(self.workers[w].action, SimAction::Exec { .. })
+            && target_is_down(&self.containers, &self.workers[w]);
         let wk = &mut self.workers[w];
         wk.in_flight = true;
         wk.started_at = now;
@@ -1421,6 +1436,7 @@ impl Simulation {
                 phase: pod.kubelet.phase,
                 ready: pod.kubelet.ready(),
                 restarts: (0..pod.kubelet.container_count()).map(|c| pod.kubelet.restart_count(c)).sum(),
+                container_restarts: (0..pod.kubelet.container_count()).map(|c| pod.kubelet.restart_count(c)).collect(),
                 removed: pod.kubelet.is_removed(),
                 scheduled: pod.scheduled,
                 created_ns: pod.created_ns,

@@ -16,6 +16,44 @@ fn secs(t_ns: u64) -> f64 {
     (t_ns / 1_000_000) as f64 / 1000.0
 }
 
+/// One event as emitted (before the correlator), as a line of `events.jsonl`: the shape of
+/// `simulate --output json`'s events, for a single occurrence. `run` with the lifecycle and
+/// `simulate --events FILE` both write these, so their timelines compare line by line.
+pub fn event_line(phase: Option<&str>, pod: &str, e: &crate::kubelet::events::Event) -> serde_json::Value {
+    let t = secs(e.t_ns);
+    let mut v = serde_json::json!({
+        "t_s": t,
+        "pod": pod,
+        "container": e.container,
+        "type": e.kind.as_str(),
+        "reason": e.reason,
+        "from": e.from,
+        "message": e.message,
+        "count": 1,
+        "first_s": t,
+        "last_s": t,
+    });
+    if let (Some(phase), Some(m)) = (phase, v.as_object_mut()) {
+        m.insert("phase".into(), phase.into());
+    }
+    v
+}
+
+/// One `kubectl get pods --watch` line as a line of `watch.jsonl`.
+pub fn watch_line(phase: Option<&str>, pod: &str, w: &super::engine::WatchLine) -> serde_json::Value {
+    let mut v = serde_json::json!({
+        "t_s": secs(w.t_ns),
+        "pod": pod,
+        "ready": w.ready,
+        "status": w.status,
+        "restarts": w.restarts,
+    });
+    if let (Some(phase), Some(m)) = (phase, v.as_object_mut()) {
+        m.insert("phase".into(), phase.into());
+    }
+    v
+}
+
 #[derive(Serialize)]
 pub struct JsonPod {
     pub name: String,
@@ -114,7 +152,7 @@ pub struct Percentiles {
     pub max: f64,
 }
 
-fn percentiles(mut v: Vec<u64>) -> Option<Percentiles> {
+pub fn percentiles(mut v: Vec<u64>) -> Option<Percentiles> {
     if v.is_empty() {
         return None;
     }
