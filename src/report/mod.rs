@@ -2,6 +2,7 @@
 
 pub mod hgrm;
 pub mod hlog;
+pub mod html;
 pub mod results_dir;
 pub mod run_table;
 pub mod summary;
