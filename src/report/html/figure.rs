@@ -79,8 +79,12 @@ impl LegendEntry {
     }
 }
 
+/// Between the y labels of a figure of stacked panels with different y axes.
+pub const AXIS_SEPARATOR: &str = " | ";
+
 /// The words of a plot, decided before drawing so the SVG and the `data-*` attributes say
-/// the same thing.
+/// the same thing. Stacked panels with different y axes name each, joined by
+/// [`AXIS_SEPARATOR`].
 #[derive(Debug, Clone)]
 pub struct PlotText {
     pub id: String,

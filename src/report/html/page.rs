@@ -15,7 +15,7 @@ body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Aria
 h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:1.6em;border-bottom:1px solid #ddd;padding-bottom:.2em}
 .sub{color:#555;margin-top:0}
 table{border-collapse:collapse;margin:.6em 0;font-size:12.5px}
-th,td{border:1px solid #ddd;padding:3px 6px}div.wide{overflow-x:auto}th{background:#f3f3f3;font-weight:600}
+th,td{border:1px solid #ddd;padding:3px 5px}div.wide{overflow-x:auto}th{background:#f3f3f3;font-weight:600}
 table.num td{text-align:right;font-variant-numeric:tabular-nums}td.l,th.l{text-align:left}td.r{text-align:right}
 tr.total td{font-weight:600;background:#fafafa}.bad{color:#b00020;font-weight:600}td.msg{max-width:520px;word-break:break-word}
 figure.plot{margin:1.4em 0;padding:0}figure.plot svg{max-width:100%;height:auto;display:block;border:1px solid #eee}

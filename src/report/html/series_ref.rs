@@ -25,6 +25,12 @@ impl SeriesRef<'_> {
     pub fn is_noop(&self) -> bool {
         self.series.mechanism == "noop"
     }
+
+    /// Whether the series belongs in a plot of `metric`: a no-op probe does no work, so its
+    /// "latency" is the clock's resolution, not a service time, and would only stretch the axis.
+    pub fn plots(&self, metric: &str) -> bool {
+        !(self.is_noop() && metric == super::load::LATENCY)
+    }
 }
 
 pub fn series_refs(run: &RunData) -> Vec<SeriesRef<'_>> {

@@ -36,7 +36,7 @@ fn series_row(phase: Option<&str>, name: &str, s: &Series, class: &str) -> Strin
     let warn = if c.warning > 0 { format!(" ({})", units::count(c.warning)) } else { String::new() };
     let _ = writeln!(
         row,
-        "<td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}{warn}</td><td{}>{}</td><td{}>{}</td><td>{}</td><td>{}</td>{}{}</tr>",
+        "<td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}{warn}</td><td{}>{}</td><td{}>{}</td><td>{} / {}</td>{}{}</tr>",
         html(name),
         units::count(s.workers),
         if s.rate_per_s >= 100.0 { format!("{:.0}", s.rate_per_s) } else { format!("{:.1}", s.rate_per_s) },
@@ -61,7 +61,7 @@ pub fn results(run: &RunData) -> String {
     let lead = if multi { "<th rowspan=\"2\">phase</th>" } else { "" };
     let _ = write!(
         out,
-        "{lead}<th rowspan=\"2\">series</th><th rowspan=\"2\">workers</th><th rowspan=\"2\">rate /s</th><th rowspan=\"2\">probes</th><th rowspan=\"2\">success (warn)</th><th rowspan=\"2\">failure</th><th rowspan=\"2\">errored</th><th rowspan=\"2\">missed ticks</th><th rowspan=\"2\">overruns</th><th colspan=\"4\">dispatch lag</th><th colspan=\"4\">latency</th></tr>\n<tr><th>p50</th><th>p99</th><th>p99.9</th><th>max</th><th>p50</th><th>p99</th><th>p99.9</th><th>max</th></tr></thead>\n<tbody>\n"
+        "{lead}<th rowspan=\"2\">series</th><th rowspan=\"2\">workers</th><th rowspan=\"2\">rate /s</th><th rowspan=\"2\">probes</th><th rowspan=\"2\">success (warn)</th><th rowspan=\"2\">failure</th><th rowspan=\"2\">errored</th><th rowspan=\"2\">missed ticks / overruns</th><th colspan=\"4\">dispatch lag</th><th colspan=\"4\">latency</th></tr>\n<tr><th>p50</th><th>p99</th><th>p99.9</th><th>max</th><th>p50</th><th>p99</th><th>p99.9</th><th>max</th></tr></thead>\n<tbody>\n"
     );
     for phase in &run.summary.phases {
         let p = multi.then_some(phase.name.as_str());

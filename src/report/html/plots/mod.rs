@@ -40,6 +40,37 @@ impl Ranged for FixedTicks {
     }
 }
 
+/// Ticks for a log axis over `[lo, hi]`: 1-2-5 in each decade, thinned to powers of ten when
+/// that is too many, thickened with 3 when too few, so labels never crowd or vanish.
+pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    if !(lo > 0.0 && hi > lo && lo.is_finite() && hi.is_finite()) {
+        return Vec::new();
+    }
+    let within = |steps: &[f64]| -> Vec<f64> {
+        let mut out = Vec::new();
+        let mut decade = 10f64.powf(lo.log10().floor());
+        while decade <= hi {
+            for m in steps {
+                // Rounded so 3 × 0.1 prints as 0.3.
+                let v = (m * decade * 1e9).round() / 1e9;
+                if v >= lo && v <= hi {
+                    out.push(v);
+                }
+            }
+            decade *= 10.0;
+        }
+        out
+    };
+    let ticks = within(&[1.0, 2.0, 5.0]);
+    if ticks.len() > 9 {
+        within(&[1.0])
+    } else if ticks.len() < 4 {
+        within(&[1.0, 2.0, 3.0, 5.0, 7.0])
+    } else {
+        ticks
+    }
+}
+
 /// First letter upper case, for titles made from a metric's name.
 pub fn capitalise(s: &str) -> String {
     let mut c = s.chars();
@@ -65,6 +96,19 @@ mod tests {
         assert_eq!(axis.map(&1.0, (100, 500)), 200);
         assert_eq!(axis.map(&4.0, (100, 500)), 500);
         assert_eq!(axis.key_points(plotters::coord::ranged1d::BoldPoints(10)), vec![0.5, 1.5]);
+    }
+
+    #[test]
+    fn log_ticks_are_few_and_round() {
+        assert_eq!(log_ticks(0.05, 2.0), vec![0.05, 0.1, 0.2, 0.5, 1.0, 2.0]);
+        assert_eq!(log_ticks(1e-3, 1e3), vec![1e-3, 1e-2, 0.1, 1.0, 10.0, 100.0, 1000.0]);
+        assert_eq!(log_ticks(1.1, 4.0), vec![2.0, 3.0]);
+        assert!(log_ticks(0.0, 1.0).is_empty());
+        for (lo, hi) in [(0.013, 1.9), (60.0, 12_000.0), (0.8, 7.0), (3e-6, 2.0)] {
+            let t = log_ticks(lo, hi);
+            assert!((2..=9).contains(&t.len()), "{lo}..{hi}: {t:?}");
+            assert!(t.windows(2).all(|w| w[0] < w[1]));
+        }
     }
 
     #[test]

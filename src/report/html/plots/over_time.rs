@@ -10,7 +10,7 @@ use super::super::hlog_read::IntervalStats;
 use super::super::load::{DISPATCH_LAG, RunData};
 use super::super::series_ref::SeriesRef;
 use super::super::units::{self, TimeUnit};
-use super::{capitalise, log_range};
+use super::{capitalise, log_range, log_ticks};
 
 /// Panels beyond this are left out (and the caption says so).
 pub const MAX_PANELS: usize = 12;
@@ -34,7 +34,8 @@ pub fn grid(panels: usize) -> (usize, usize) {
 
 pub fn figure(run: &RunData, refs: &[SeriesRef<'_>], metric: &str) -> PlotResult<Option<Figure>> {
     let mut panels = Vec::new();
-    for r in refs {
+    let noop_left_out = refs.iter().any(|r| !r.plots(metric));
+    for r in refs.iter().filter(|r| r.plots(metric)) {
         let Some(hlog) = run.phases.get(r.phase_index).and_then(|f| f.hlog.as_ref()) else {
             continue;
         };
@@ -63,6 +64,9 @@ pub fn figure(run: &RunData, refs: &[SeriesRef<'_>], metric: &str) -> PlotResult
          sits at the middle of its interval. x counts from the start of the phase's measured window (warm-up excluded). \
          y is on a log scale, with the same range in every panel."
     );
+    if noop_left_out {
+        caption.push_str(" No-op series are left out: they do no probe work, so they have no service time.");
+    }
     if total > panels.len() {
         caption.push_str(&format!(" {} of {total} series shown (the first, in summary order).", panels.len()));
     }
@@ -93,14 +97,13 @@ pub fn figure(run: &RunData, refs: &[SeriesRef<'_>], metric: &str) -> PlotResult
                 .margin(8)
                 .x_label_area_size(44)
                 .y_label_area_size(68)
-                .build_cartesian_2d(0f64..panel.x_end, (y_lo..y_hi).log_scale())
+                .build_cartesian_2d(0f64..panel.x_end, (y_lo..y_hi).log_scale().with_key_points(log_ticks(y_lo, y_hi)))
                 .map_err(plot_err)?;
             chart
                 .configure_mesh()
                 .x_desc(text.x_label.as_str())
                 .y_desc(text.y_label.as_str())
                 .x_labels(8)
-                .y_labels(6)
                 .x_label_formatter(&|x| units::tick(*x))
                 .y_label_formatter(&|y| units::tick(*y))
                 .label_style(("sans-serif", TICK_FONT))
@@ -114,12 +117,13 @@ pub fn figure(run: &RunData, refs: &[SeriesRef<'_>], metric: &str) -> PlotResult
             let p50: Vec<(f64, f64)> = panel.intervals.iter().map(|i| at(i, i.p50_ns)).collect();
             let p99: Vec<(f64, f64)> = panel.intervals.iter().map(|i| at(i, i.p99_ns)).collect();
             let max: Vec<(f64, f64)> = panel.intervals.iter().map(|i| at(i, i.max_ns)).collect();
-            chart.draw_series(DashedLineSeries::new(max.clone(), 5, 3, MAX.stroke_width(1))).map_err(plot_err)?;
-            chart.draw_series(max.iter().map(|&p| Circle::new(p, 2, MAX.filled()))).map_err(plot_err)?;
             chart.draw_series(LineSeries::new(p99.clone(), P99.stroke_width(2))).map_err(plot_err)?;
             chart.draw_series(p99.iter().map(|&p| Circle::new(p, 2, P99.filled()))).map_err(plot_err)?;
             chart.draw_series(LineSeries::new(p50.clone(), P50.stroke_width(2))).map_err(plot_err)?;
             chart.draw_series(p50.iter().map(|&p| Circle::new(p, 2, P50.filled()))).map_err(plot_err)?;
+            // The maximum last: with few probes it equals the p99, and dashes on top keep both visible.
+            chart.draw_series(DashedLineSeries::new(max.clone(), 5, 3, MAX.stroke_width(1))).map_err(plot_err)?;
+            chart.draw_series(max.iter().map(|&p| Circle::new(p, 2, MAX.filled()))).map_err(plot_err)?;
         }
         figure::draw_legend(&legend_area, &text.legend)?;
         root.present().map_err(plot_err)?;

@@ -10,7 +10,7 @@ use super::super::load::{DISPATCH_LAG, RunData};
 use super::super::percentile_axis;
 use super::super::series_ref::SeriesRef;
 use super::super::units::{self, TimeUnit};
-use super::{capitalise, log_range};
+use super::{capitalise, log_range, log_ticks};
 use crate::report::run_table::fmt_us;
 
 /// One line of the plot: points (1/(1−p), value µs).
@@ -85,7 +85,8 @@ pub fn figure(run: &RunData, refs: &[SeriesRef<'_>], metric: &str) -> PlotResult
     let mut curves = Vec::new();
     let mut from_hlog = Vec::new();
     let mut missing = Vec::new();
-    for r in refs {
+    let noop_left_out = refs.iter().any(|r| !r.plots(metric));
+    for r in refs.iter().filter(|r| r.plots(metric)) {
         match series_curve(run, r, metric) {
             Some((c, source)) => {
                 if source == "hlog" {
@@ -150,6 +151,9 @@ pub fn figure(run: &RunData, refs: &[SeriesRef<'_>], metric: &str) -> PlotResult
     if !missing.is_empty() {
         caption.push_str(&format!(" No {what} recorded for {}.", missing.join(", ")));
     }
+    if noop_left_out {
+        caption.push_str(" No-op series are left out: they do no probe work, so they have no service time.");
+    }
     let text = PlotText {
         id: format!("distribution-{metric}"),
         title: format!("{} percentile distribution by series", capitalise(what)),
@@ -171,7 +175,7 @@ pub fn figure(run: &RunData, refs: &[SeriesRef<'_>], metric: &str) -> PlotResult
             .y_label_area_size(72)
             .build_cartesian_2d(
                 (1f64..x_end).log_scale().with_key_points(percentile_axis::ticks(x_end)),
-                (y_lo..y_hi).log_scale(),
+                (y_lo..y_hi).log_scale().with_key_points(log_ticks(y_lo, y_hi)),
             )
             .map_err(plot_err)?;
         chart

@@ -16,6 +16,8 @@ const CPU: RGBColor = RGBColor(214, 39, 40);
 const CHILDREN: RGBColor = RGBColor(148, 103, 189);
 const FLOOR: RGBColor = RGBColor(44, 160, 44);
 const TARGETS: RGBColor = RGBColor(255, 127, 14);
+const RATE_AXIS: &str = "probes per second (1/s)";
+const CPU_AXIS: &str = "CPU per probe (µs)";
 
 /// Where each phase starts on the shared time axis (phases back to back, measured windows
 /// only), and where the axis ends.
@@ -97,7 +99,7 @@ pub fn figure(run: &RunData) -> PlotResult<Option<Figure>> {
         } else {
             "time in measured window (s)".into()
         },
-        y_label: "probes per second (1/s) · CPU per probe (µs)".into(),
+        y_label: format!("{RATE_AXIS}{}{CPU_AXIS}", figure::AXIS_SEPARATOR),
         legend,
         caption,
     };
@@ -117,7 +119,7 @@ pub fn figure(run: &RunData) -> PlotResult<Option<Figure>> {
             .map_err(plot_err)?;
         rate.configure_mesh()
             .x_desc(text.x_label.as_str())
-            .y_desc("probes per second (1/s)")
+            .y_desc(RATE_AXIS)
             .x_labels(10)
             .x_label_formatter(&|x| units::tick(*x))
             .y_label_formatter(&|y| units::tick(*y))
@@ -135,7 +137,7 @@ pub fn figure(run: &RunData) -> PlotResult<Option<Figure>> {
             .map_err(plot_err)?;
         cpu.configure_mesh()
             .x_desc(text.x_label.as_str())
-            .y_desc("CPU per probe (µs)")
+            .y_desc(CPU_AXIS)
             .x_labels(10)
             .x_label_formatter(&|x| units::tick(*x))
             .y_label_formatter(&|y| units::tick(*y))
