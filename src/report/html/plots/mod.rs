@@ -41,8 +41,9 @@ impl Ranged for FixedTicks {
 }
 
 /// Ticks for a log axis over `[lo, hi]`: 1-2-5 in each decade, thinned to powers of ten when
-/// that is too many, thickened with 3 when too few, so labels never crowd or vanish.
-pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+/// that is more than `most`, thickened with 3 and 7 when fewer than 4, so labels never crowd
+/// or vanish.
+pub fn log_ticks(lo: f64, hi: f64, most: usize) -> Vec<f64> {
     if !(lo > 0.0 && hi > lo && lo.is_finite() && hi.is_finite()) {
         return Vec::new();
     }
@@ -62,7 +63,7 @@ pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
         out
     };
     let ticks = within(&[1.0, 2.0, 5.0]);
-    if ticks.len() > 9 {
+    if ticks.len() > most {
         within(&[1.0])
     } else if ticks.len() < 4 {
         within(&[1.0, 2.0, 3.0, 5.0, 7.0])
@@ -100,12 +101,13 @@ mod tests {
 
     #[test]
     fn log_ticks_are_few_and_round() {
-        assert_eq!(log_ticks(0.05, 2.0), vec![0.05, 0.1, 0.2, 0.5, 1.0, 2.0]);
-        assert_eq!(log_ticks(1e-3, 1e3), vec![1e-3, 1e-2, 0.1, 1.0, 10.0, 100.0, 1000.0]);
-        assert_eq!(log_ticks(1.1, 4.0), vec![2.0, 3.0]);
-        assert!(log_ticks(0.0, 1.0).is_empty());
+        assert_eq!(log_ticks(0.05, 2.0, 9), vec![0.05, 0.1, 0.2, 0.5, 1.0, 2.0]);
+        assert_eq!(log_ticks(0.05, 2.0, 5), vec![0.1, 1.0]);
+        assert_eq!(log_ticks(1e-3, 1e3, 9), vec![1e-3, 1e-2, 0.1, 1.0, 10.0, 100.0, 1000.0]);
+        assert_eq!(log_ticks(1.1, 4.0, 9), vec![2.0, 3.0]);
+        assert!(log_ticks(0.0, 1.0, 9).is_empty());
         for (lo, hi) in [(0.013, 1.9), (60.0, 12_000.0), (0.8, 7.0), (3e-6, 2.0)] {
-            let t = log_ticks(lo, hi);
+            let t = log_ticks(lo, hi, 9);
             assert!((2..=9).contains(&t.len()), "{lo}..{hi}: {t:?}");
             assert!(t.windows(2).all(|w| w[0] < w[1]));
         }

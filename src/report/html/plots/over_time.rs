@@ -20,10 +20,16 @@ const P50: RGBColor = RGBColor(31, 119, 180);
 const P99: RGBColor = RGBColor(255, 127, 14);
 const MAX: RGBColor = RGBColor(214, 39, 40);
 
-struct Panel<'a> {
+struct Panel {
     label: String,
     x_end: f64,
-    intervals: &'a [IntervalStats],
+    intervals: Vec<IntervalStats>,
+}
+
+/// An interval that starts at or after the window's end holds only probes that finished in
+/// the drain: a handful, which would read as a collapse.
+pub fn in_window(start_s: f64, window_s: f64) -> bool {
+    window_s <= 0.0 || start_s < window_s - 1e-9
 }
 
 /// Panel grid: one column up to 3 panels (time axes line up), else two.
@@ -34,6 +40,7 @@ pub fn grid(panels: usize) -> (usize, usize) {
 
 pub fn figure(run: &RunData, refs: &[SeriesRef<'_>], metric: &str) -> PlotResult<Option<Figure>> {
     let mut panels = Vec::new();
+    let mut after_window = 0;
     let noop_left_out = refs.iter().any(|r| !r.plots(metric));
     for r in refs.iter().filter(|r| r.plots(metric)) {
         let Some(hlog) = run.phases.get(r.phase_index).and_then(|f| f.hlog.as_ref()) else {
@@ -42,9 +49,15 @@ pub fn figure(run: &RunData, refs: &[SeriesRef<'_>], metric: &str) -> PlotResult
         let Some(intervals) = hlog.intervals.get(&format!("{}.{metric}", r.tag)).filter(|v| !v.is_empty()) else {
             continue;
         };
-        let last_end = intervals.iter().map(|i| i.start_s + i.duration_s).fold(0.0, f64::max);
+        let (kept, drained): (Vec<IntervalStats>, Vec<IntervalStats>) =
+            intervals.iter().partition(|i| in_window(i.start_s, r.phase.duration_s));
+        after_window += drained.len();
+        if kept.is_empty() {
+            continue;
+        }
+        let last_end = kept.iter().map(|i| i.start_s + i.duration_s).fold(0.0, f64::max);
         let label = if run.multi_phase() { format!("{} — phase {}", r.label, r.phase.name) } else { r.label.clone() };
-        panels.push(Panel { label, x_end: last_end.max(r.phase.duration_s).max(1.0), intervals });
+        panels.push(Panel { label, x_end: last_end.max(r.phase.duration_s).max(1.0), intervals: kept });
     }
     if panels.is_empty() {
         return Ok(None);
@@ -64,6 +77,11 @@ pub fn figure(run: &RunData, refs: &[SeriesRef<'_>], metric: &str) -> PlotResult
          sits at the middle of its interval. x counts from the start of the phase's measured window (warm-up excluded). \
          y is on a log scale, with the same range in every panel."
     );
+    if after_window > 0 {
+        caption.push_str(&format!(
+            " {after_window} interval(s) starting at or after the window's end (probes that finished during the drain) are left out."
+        ));
+    }
     if noop_left_out {
         caption.push_str(" No-op series are left out: they do no probe work, so they have no service time.");
     }
@@ -97,7 +115,10 @@ pub fn figure(run: &RunData, refs: &[SeriesRef<'_>], metric: &str) -> PlotResult
                 .margin(8)
                 .x_label_area_size(44)
                 .y_label_area_size(68)
-                .build_cartesian_2d(0f64..panel.x_end, (y_lo..y_hi).log_scale().with_key_points(log_ticks(y_lo, y_hi)))
+                .build_cartesian_2d(
+                    0f64..panel.x_end,
+                    (y_lo..y_hi).log_scale().with_key_points(log_ticks(y_lo, y_hi, 5)),
+                )
                 .map_err(plot_err)?;
             chart
                 .configure_mesh()
@@ -133,6 +154,13 @@ pub fn figure(run: &RunData, refs: &[SeriesRef<'_>], metric: &str) -> PlotResult
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn drain_intervals_are_outside_the_window() {
+        assert!(super::in_window(4.0, 5.0));
+        assert!(!super::in_window(5.0, 5.0));
+        assert!(super::in_window(7.0, 0.0), "no window known: keep everything");
+    }
+
     #[test]
     fn grids_hold_every_panel() {
         for n in 1..=super::MAX_PANELS {

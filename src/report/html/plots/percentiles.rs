@@ -135,10 +135,11 @@ pub fn figure(run: &RunData, refs: &[SeriesRef<'_>], metric: &str) -> PlotResult
     } else {
         caption.push_str(" No floor is drawn: the calibration measures dispatch lag only.");
     }
-    if floor_us > min_us {
+    let axis_floor_us = y_lo * unit.us;
+    if min_us < axis_floor_us {
         caption.push_str(&format!(
             " Values below {} (the lowest percentiles, down to {}) are drawn on the bottom edge.",
-            fmt_us(floor_us / 1.5),
+            fmt_us(axis_floor_us),
             fmt_us(min_us),
         ));
     }
@@ -175,7 +176,7 @@ pub fn figure(run: &RunData, refs: &[SeriesRef<'_>], metric: &str) -> PlotResult
             .y_label_area_size(72)
             .build_cartesian_2d(
                 (1f64..x_end).log_scale().with_key_points(percentile_axis::ticks(x_end)),
-                (y_lo..y_hi).log_scale().with_key_points(log_ticks(y_lo, y_hi)),
+                (y_lo..y_hi).log_scale().with_key_points(log_ticks(y_lo, y_hi, 9)),
             )
             .map_err(plot_err)?;
         chart

@@ -8,7 +8,9 @@ use super::super::figure::{
     self, Figure, LABEL_FONT, LEGEND_WIDTH, LegendEntry, PlotResult, PlotText, TICK_FONT, TITLE_FONT, WIDTH, plot_err,
 };
 use super::super::load::RunData;
+use super::super::summary_model::Interval;
 use super::super::units;
+use super::over_time::in_window;
 
 const RATE: RGBColor = RGBColor(31, 119, 180);
 const SCHEDULED: RGBColor = RGBColor(90, 90, 90);
@@ -36,13 +38,23 @@ pub fn figure(run: &RunData) -> PlotResult<Option<Figure>> {
     if phases.iter().all(|p| p.intervals.is_empty()) {
         return Ok(None);
     }
+    // Intervals at or past the window's end hold only the drain's stragglers.
+    let kept: Vec<Vec<Interval>> = phases
+        .iter()
+        .map(|p| p.intervals.iter().copied().filter(|i| in_window(i.t_s, p.duration_s)).collect())
+        .collect();
+    let after_window: usize = phases.iter().zip(&kept).map(|(p, k)| p.intervals.len() - k.len()).sum();
     // A phase's span: its measured window, or its intervals if they reach further.
-    let spans: Vec<f64> =
-        phases.iter().map(|p| p.intervals.iter().map(|i| i.t_s + 1.0).fold(p.duration_s, f64::max).max(1.0)).collect();
+    let spans: Vec<f64> = phases
+        .iter()
+        .zip(&kept)
+        .map(|(p, k)| k.iter().map(|i| i.t_s + 1.0).fold(p.duration_s, f64::max).max(1.0))
+        .collect();
     let (offsets, x_end) = phase_offsets(&spans);
     let rate_max = phases
         .iter()
-        .flat_map(|p| p.intervals.iter().map(|i| i.probes as f64).chain(std::iter::once(p.scheduled_rate_per_s)))
+        .zip(&kept)
+        .flat_map(|(p, k)| k.iter().map(|i| i.probes as f64).chain(std::iter::once(p.scheduled_rate_per_s)))
         .fold(1.0, f64::max);
     let any_children = phases.iter().any(|p| {
         let o = &p.overhead;
@@ -87,6 +99,11 @@ pub fn figure(run: &RunData) -> PlotResult<Option<Figure>> {
     }
     if any_targets {
         caption.push_str(" The targets run in their own process; their CPU is never part of the prober's.");
+    }
+    if after_window > 0 {
+        caption.push_str(&format!(
+            " {after_window} interval(s) starting at or after a window's end (probes that finished during the drain) are left out."
+        ));
     }
     if phases.len() > 1 {
         caption.push_str(" Phases are drawn back to back, measured windows only (warm-up and calibration left out).");
@@ -148,9 +165,9 @@ pub fn figure(run: &RunData) -> PlotResult<Option<Figure>> {
             .draw()
             .map_err(plot_err)?;
 
-        for ((p, &x0), &span) in phases.iter().zip(&offsets).zip(&spans) {
+        for (((p, k), &x0), &span) in phases.iter().zip(&kept).zip(&offsets).zip(&spans) {
             let x1 = x0 + span;
-            let pts: Vec<(f64, f64)> = p.intervals.iter().map(|i| (x0 + i.t_s + 0.5, i.probes as f64)).collect();
+            let pts: Vec<(f64, f64)> = k.iter().map(|i| (x0 + i.t_s + 0.5, i.probes as f64)).collect();
             rate.draw_series(LineSeries::new(pts.clone(), RATE.stroke_width(2))).map_err(plot_err)?;
             rate.draw_series(pts.iter().map(|&q| Circle::new(q, 2, RATE.filled()))).map_err(plot_err)?;
             let sched = p.scheduled_rate_per_s;
