@@ -10,7 +10,7 @@ use crate::commands;
 #[derive(Debug, Parser)]
 #[command(name = "probebench", version, about, long_about = None, propagate_version = true)]
 #[command(
-    after_help = "Examples:\n  probebench validate targets/pods/*.yaml\n  probebench show targets/pods/myweb-startup.yaml\n  probebench explain pods.spec.containers.livenessProbe\n\nExit codes: 0 ok, 1 a probe or threshold failed, 2 invalid input or usage, 3 schedule not held, 130 interrupted."
+    after_help = "Examples:\n  probebench validate targets/pods/*.yaml\n  probebench show targets/pods/myweb-startup.yaml\n  probebench report results/<run-id>\n  probebench explain pods.spec.containers.livenessProbe\n\nExit codes: 0 ok, 1 a probe or threshold failed, 2 invalid input or usage, 3 schedule not held, 130 interrupted."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -49,6 +49,8 @@ pub enum Command {
     /// Fire the probes of a scenario (or manifest) on their schedules and measure dispatch
     /// lag, latency and the prober's own cost.
     Run(commands::run::RunArgs),
+    /// Write a run directory's report.html: tables and plots in one self-contained page.
+    Report(commands::report::ReportArgs),
     /// Simulate the kubelet's handling of a manifest's pods on a virtual clock.
     Simulate(commands::simulate::SimulateArgs),
     /// Recommend probe settings for an app from a simulated fleet.

@@ -41,6 +41,7 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Exit, CommandError> {
         Command::Probe(a) => commands::probe::run(a, out),
         Command::Completions(a) => commands::completions::run(a, out),
         Command::Run(a) => commands::run::run(a, out),
+        Command::Report(a) => commands::report::run(a, out),
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod completions;
 pub mod explain;
 pub mod probe;
+pub mod report;
 pub mod run;
 pub mod show;
 pub mod simulate;

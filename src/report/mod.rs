@@ -2,6 +2,7 @@
 
 pub mod hgrm;
 pub mod hlog;
+pub mod html;
 pub mod prometheus;
 pub mod results_dir;
 pub mod run_table;
