@@ -496,15 +496,38 @@ impl Validator {
                 },
             };
             let source = p.manifest.clone().unwrap_or_else(|| format!("{path}.template"));
+            let behaviour = self.behaviour(&path, p.behaviour.as_ref());
             for pod in pods {
                 out.push(PodsPlan {
                     input: GroupInput { replicas: replicas.unwrap_or(pod.source.replicas).max(1), pod, probe_as },
-                    behaviour: p.behaviour.clone(),
+                    behaviour: behaviour.clone(),
                     source: source.clone(),
                 });
             }
         }
         out
+    }
+
+    /// A group's behaviour, checked now (in the targets' vocabulary) so a mistake is a
+    /// scenario error with its path rather than a targets process that fails to start.
+    /// `healthy` names the built-in default, which needs no annotation at all.
+    fn behaviour(&mut self, path: &str, b: Option<&Value>) -> Option<Value> {
+        let b = b?;
+        if let Some(name) = b.as_str() {
+            if name != "healthy" {
+                self.err(
+                    format!("{path}.behaviour"),
+                    format!("unknown behaviour {name:?}: write `healthy` or a behaviour mapping (docs/behaviours.md)"),
+                );
+            }
+            return None;
+        }
+        let text = serde_yaml::to_string(b).unwrap_or_default();
+        if let Err(e) = probebench_targets::parse_behaviour(&text) {
+            self.err(format!("{path}.behaviour"), e.to_string());
+            return None;
+        }
+        Some(b.clone())
     }
 
     /// An inline pod template, validated as the API server would a Pod.

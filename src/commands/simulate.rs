@@ -47,6 +47,11 @@ pub struct SimulateArgs {
     /// Include every probe run in JSON output (large for fleets).
     #[arg(long)]
     pub probes: bool,
+    /// Also write every event as emitted (before the event correlator) to FILE, one JSON
+    /// object per line: the shape of `probebench run`'s events.jsonl, so a simulated and a
+    /// real run compare line by line.
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<std::path::PathBuf>,
     #[arg(long, short = 'o', value_enum, default_value_t)]
     pub output: OutputFormat,
 }
@@ -115,6 +120,15 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> CommandResult {
     };
     let sim = Simulation::new(&loaded.pods, behaviours, opts).map_err(|e| CommandError::Invalid(e.to_string()))?;
     let result = sim.run();
+    if let Some(path) = &args.events {
+        let mut text = String::new();
+        for e in &result.events.emitted {
+            let pod = result.pods.get(e.pod as usize).map_or("", |p| p.name.as_str());
+            text.push_str(&report::event_line(None, pod, e).to_string());
+            text.push('\n');
+        }
+        std::fs::write(path, text).map_err(|e| CommandError::Internal(format!("{}: {e}", path.display())))?;
+    }
     match args.output {
         OutputFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, &report::json(&result, args.probes))

@@ -611,7 +611,7 @@ impl Simulation {
             }
             Ev::SyncDue(p) => {
                 let pod = &mut self.pods[p as usize];
-                if pod.sync_due_at == Some(self.now) {
+                if pod.sync_due_at == Some(self.event_t) {
                     pod.sync_due_at = None;
                     // The image manager asks the node's runtime what it has.
                     let node = &self.nodes[pod.node as usize];
