@@ -64,8 +64,6 @@ pub struct LifecycleSetup {
     /// `--watch`: `kubectl get pods --watch` lines printed as they happen.
     pub watch: Option<Box<dyn Write + Send>>,
     pub metrics: Option<Arc<Registry>>,
-    /// Set by a signal: stop firing, finish what is in flight.
-    pub stop: Arc<AtomicBool>,
     pub max_events: usize,
 }
 
@@ -143,10 +141,11 @@ pub fn run(
     let mut unfinished = 0u64;
     loop {
         let now = mono_now_ns();
-        if now >= window.stop_ns || setup.stop.load(Ordering::Relaxed) {
+        // A signal or --abort-on-lag: stop firing, finish what is in flight.
+        if now >= window.stop_ns || crate::sched::stop::requested() {
             break;
         }
-        let t = now - start;
+        let t = now.saturating_sub(start);
         sim.run_due(t);
         carry_out(&mut sim, &mut calls, &mut world, &mut setup, &mut rec, start);
         log.take(&mut sim, start);
@@ -241,6 +240,9 @@ fn answer(a: Answer, sim: &mut Simulation, world: &mut World, rec: &mut Recorder
     match a {
         Answer::Probe { worker, generation, call, started_ns, finished_ns, outcome } => {
             world.in_flight = world.in_flight.saturating_sub(1);
+            if let Some(m) = &world.metrics {
+                m.add_in_flight(-1);
+            }
             record_completion(rec, world, &call, started_ns, finished_ns, &outcome, start);
             sim.probe_finished(worker, generation, outcome, mono_now_ns().saturating_sub(start));
         }
@@ -266,19 +268,7 @@ fn record_completion(
         rec.record(series, Metric::StartLag, started.saturating_sub(intended), finished);
         rec.record(series, Metric::Latency, finished.saturating_sub(started), finished);
         rec.record(series, Metric::CorrectedLatency, finished.saturating_sub(intended), finished);
-        rec.count_probe(series, finished);
-        let c = rec.counters(series);
-        c.probes += 1;
-        if outcome.errored {
-            c.errored += 1;
-        } else if outcome.result.counts_as_success() {
-            c.success += 1;
-            if outcome.result == ProbeResult::Warning {
-                c.warning += 1;
-            }
-        } else {
-            c.failure += 1;
-        }
+        rec.count_finished(series, finished, outcome.errored, outcome.result);
     }
     if let (Some(m), Some(key)) = (&world.metrics, call.key) {
         let result = if outcome.errored {
@@ -325,6 +315,9 @@ fn carry_out(
                 let call = ProbeCall { series, key, intended_ns };
                 let resolved = resolve(sim, world, setup, pod, container, probe);
                 world.in_flight += 1;
+                if let Some(m) = &world.metrics {
+                    m.add_in_flight(1);
+                }
                 let tx = world.answers.clone();
                 let prober = Arc::clone(&world.prober);
                 let program = exec_program(sim, pod, container, probe);

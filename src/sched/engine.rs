@@ -30,6 +30,8 @@ pub enum EngineError {
     Thread(std::io::Error),
     #[error("a scheduler thread died")]
     ShardDied,
+    #[error(transparent)]
+    Lifecycle(#[from] crate::lifecycle::LifecycleError),
 }
 
 /// The run's timeline on the monotonic clock.
@@ -66,7 +68,7 @@ impl SchedulerKind {
 }
 
 /// Engine settings for one phase.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct EngineConfig {
     pub scheduler: SchedulerKind,
     pub timer: TimerBackend,
@@ -85,6 +87,10 @@ pub struct EngineConfig {
     pub max_events: usize,
     /// Sample fds/RSS/children once a second.
     pub sample: bool,
+    /// Stream the interval log here as the run goes (`None`: kept in memory).
+    pub hlog_path: Option<std::path::PathBuf>,
+    /// Sees each finished interval (live metrics).
+    pub tap: Option<crate::measure::collector::IntervalTap>,
 }
 
 /// What one producer (a shard, or a lane of the naive scheduler) hands back.
@@ -148,20 +154,26 @@ pub struct PhaseOutput {
     pub overhead: Overhead,
     pub workers: u64,
     pub window: Window,
+    /// The pods' lifecycle (lifecycle runs only).
+    pub lifecycle: Option<crate::lifecycle::LifecycleOutput>,
 }
 
 /// Run one fleet under `cfg`. `targets_pid` (if targets run in another process) is
-/// sampled for its CPU; `on_interval` sees every finished 1-second interval.
+/// sampled for its CPU; `on_interval` sees every finished 1-second interval. With
+/// `lifecycle`, the pods' lifecycle runs live (`crate::lifecycle`) instead of the probe
+/// scheduler: one producer, the same recording, the same figures.
 pub fn run_phase(
     fleet: &Fleet,
     cfg: &EngineConfig,
     prober: Arc<dyn Prober>,
     targets_pid: Option<u32>,
     on_interval: Box<dyn FnMut(&IntervalSummary) + Send>,
+    lifecycle: Option<crate::lifecycle::LifecycleSetup>,
 ) -> Result<PhaseOutput, EngineError> {
-    let producers = match cfg.scheduler {
-        SchedulerKind::Hires => cfg.shards.max(1),
-        SchedulerKind::Naive => naive::lanes(cfg.shards),
+    let producers = match (&lifecycle, cfg.scheduler) {
+        (Some(_), _) => 1,
+        (None, SchedulerKind::Hires) => cfg.shards.max(1),
+        (None, SchedulerKind::Naive) => naive::lanes(cfg.shards),
     };
     let interval_ns = 1_000_000_000;
     // Interval pipeline: producers → collector, and emptied sets back.
@@ -179,6 +191,8 @@ pub fn run_phase(
     let (win_tx, win_rx) = sync_channel::<Window>(1);
     let tags = fleet.tags();
     let sample = cfg.sample;
+    let hlog_path = cfg.hlog_path.clone();
+    let tap = cfg.tap.clone();
     let collector = std::thread::Builder::new()
         .name("pb-collect".into())
         .spawn(move || {
@@ -197,6 +211,8 @@ pub fn run_phase(
                     recycle,
                     now_ns: mono_now_ns,
                     sample,
+                    hlog_path,
+                    tap,
                 },
                 out_rx,
                 on_interval,
@@ -240,8 +256,23 @@ pub fn run_phase(
         bounds: cfg.bounds,
         max_events: cfg.max_events,
     };
-    let (outputs, window) = match cfg.scheduler {
-        SchedulerKind::Hires => {
+    let mut lifecycle_out = None;
+    let (outputs, window) = match (lifecycle, cfg.scheduler) {
+        (Some(setup), _) => {
+            let link = links.pop();
+            let rec = crate::measure::Recorder::new(fleet.series.len(), u64::MAX, 1_000_000_000, link);
+            let w = make_window(0);
+            let mut rec = rec;
+            rec.measure_from_ns = w.measure_from_ns;
+            match crate::lifecycle::run(setup, rec, w) {
+                Ok((out, life)) => {
+                    lifecycle_out = Some(life);
+                    (Ok(vec![out]), Some(w))
+                }
+                Err(e) => (Err(EngineError::from(e)), Some(w)),
+            }
+        }
+        (None, SchedulerKind::Hires) => {
             let hcfg = HiresConfig {
                 shards: cfg.shards.max(1),
                 timer: cfg.timer,
@@ -259,7 +290,7 @@ pub fn run_phase(
             });
             (outs, window)
         }
-        SchedulerKind::Naive => {
+        (None, SchedulerKind::Naive) => {
             let mut window = None;
             let outs = naive::run(fleet, cfg, prober, links, |_| {
                 let w = make_window(0);
@@ -277,8 +308,12 @@ pub fn run_phase(
             return Err(e);
         }
     };
-    let window =
+    let mut window =
         window.unwrap_or(Window { start_ns: 0, measure_from_ns: 0, stop_ns: 0, drain_deadline_ns: 0, interval_ns });
+    // Stopped early: the measured window ended when the stop was asked for.
+    if let Some(t) = super::stop::requested_at() {
+        window.stop_ns = window.stop_ns.min(t.max(window.measure_from_ns));
+    }
     let samples = sampler.and_then(|h| h.join().ok());
     let collected = collector.join().unwrap_or_default();
     let mut series: Vec<SeriesStats> = (0..fleet.series.len()).map(|_| SeriesStats::default()).collect();
@@ -336,6 +371,7 @@ pub fn run_phase(
         overhead: overhead_out,
         workers,
         window,
+        lifecycle: lifecycle_out,
     })
 }
 
@@ -367,21 +403,23 @@ fn spawn_sampler(w: Window, targets_pid: Option<u32>) -> Option<std::thread::Joi
     std::thread::Builder::new()
         .name("pb-sample".into())
         .spawn(move || {
-            sleep_until(w.measure_from_ns);
+            sleep_until(w.measure_from_ns, false);
             let a = sample(targets_pid, false);
-            sleep_until(w.stop_ns);
+            sleep_until(w.stop_ns, true);
             let b = sample(targets_pid, true);
             (a, b)
         })
         .ok()
 }
 
-fn sleep_until(t_ns: u64) {
+/// Sleep until `t_ns`; with `stoppable`, return early once a stop is asked for (the
+/// window then ends there).
+fn sleep_until(t_ns: u64, stoppable: bool) {
     loop {
         let now = mono_now_ns();
-        if now >= t_ns {
+        if now >= t_ns || (stoppable && super::stop::requested()) {
             return;
         }
-        std::thread::sleep(Duration::from_nanos(t_ns - now));
+        std::thread::sleep(Duration::from_nanos((t_ns - now).min(50_000_000)));
     }
 }

@@ -289,7 +289,12 @@ fn shard_loop(
         if cpu_from.is_none() && now >= window.measure_from_ns {
             cpu_from = Some(thread_cpu_ns());
         }
-        let stopping = now >= window.stop_ns;
+        // A stop request (a signal, --abort-on-lag) ends the run here: nothing more fires.
+        if super::stop::requested() && !core.stopped_early() {
+            core.stop_firing(now);
+            io.stop_ns = io.stop_ns.min(now);
+        }
+        let stopping = now >= window.stop_ns || core.stopped_early();
         if stopping && cpu_to.is_none() {
             cpu_to = Some(thread_cpu_ns());
         }

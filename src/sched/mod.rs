@@ -11,6 +11,7 @@ pub mod mechanism;
 pub mod naive;
 pub mod preflight;
 pub mod shard;
+pub mod stop;
 pub mod targets;
 pub mod timer;
 pub mod wheel;

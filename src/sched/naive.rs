@@ -128,7 +128,11 @@ pub fn run(
     rt.block_on(async {
         loop {
             let now = mono_now_ns();
-            if shared.alive.load(Ordering::SeqCst) == 0 || now >= window.drain_deadline_ns {
+            // After an early stop, tasks asleep until their next tick are not waited for
+            // longer than the drain.
+            let stop_drained = super::stop::requested_at()
+                .is_some_and(|t| now >= t + window.drain_deadline_ns.saturating_sub(window.stop_ns));
+            if shared.alive.load(Ordering::SeqCst) == 0 || now >= window.drain_deadline_ns || stop_drained {
                 break;
             }
             // Wake idle lanes so their intervals ship even without probes.
@@ -206,7 +210,7 @@ async fn worker_task(
     loop {
         let tick = iv.tick().await;
         let intended = shared.map.to_ns(tick.into_std());
-        if intended >= w.stop_ns {
+        if intended >= w.stop_ns || super::stop::requested() {
             break;
         }
         let now = mono_now_ns();
@@ -275,21 +279,9 @@ async fn worker_task(
                 l.rec.record(series, Metric::StartLag, started_ns.saturating_sub(intended), finished);
                 l.rec.record(series, Metric::Latency, finished.saturating_sub(started_ns), finished);
                 l.rec.record(series, Metric::CorrectedLatency, finished.saturating_sub(intended), finished);
-                l.rec.count_probe(series, finished);
-                let c = l.rec.counters(series);
-                c.probes += 1;
-                if outcome.errored {
-                    c.errored += 1;
-                } else if outcome.result.counts_as_success() {
-                    c.success += 1;
-                    if outcome.result == ProbeResult::Warning {
-                        c.warning += 1;
-                    }
-                } else {
-                    c.failure += 1;
-                }
+                l.rec.count_finished(series, finished, outcome.errored, outcome.result);
                 if update.is_some() {
-                    c.published += 1;
+                    l.rec.counters(series).published += 1;
                 }
             }
             let kind = if outcome.errored {

@@ -144,6 +144,7 @@ pub struct ShardCore {
     cfg: ShardConfig,
     /// Ticks intended at or after this are not fired (end of the run).
     stop_ns: u64,
+    stopped_early: bool,
     pub rec: Recorder,
     pub events: Vec<EventRecord>,
     pub counters: ShardCounters,
@@ -233,6 +234,7 @@ impl ShardCore {
             in_flight: [0; MechanismKind::COUNT],
             cfg,
             stop_ns: u64::MAX,
+            stopped_early: false,
             rec,
             events: Vec::new(),
             counters: ShardCounters::default(),
@@ -436,19 +438,7 @@ impl ShardCore {
             self.rec.record(series, Metric::StartLag, started.saturating_sub(intended), finished);
             self.rec.record(series, Metric::Latency, finished.saturating_sub(started), finished);
             self.rec.record(series, Metric::CorrectedLatency, finished.saturating_sub(intended), finished);
-            self.rec.count_probe(series, finished);
-            let counters = self.rec.counters(series);
-            counters.probes += 1;
-            if c.errored {
-                counters.errored += 1;
-            } else if c.result.counts_as_success() {
-                counters.success += 1;
-                if c.result == ProbeResult::Warning {
-                    counters.warning += 1;
-                }
-            } else {
-                counters.failure += 1;
-            }
+            self.rec.count_finished(series, finished, c.errored, c.result);
         }
         let slot = self.wheel.payload_mut(w);
         if slot.state == WorkerState::Busy {
@@ -557,6 +547,16 @@ impl ShardCore {
         }
         self.in_flight = [0; MechanismKind::COUNT];
         n
+    }
+
+    /// Fire nothing intended at or after `now` (an early stop).
+    pub fn stop_firing(&mut self, now: u64) {
+        self.stop_ns = self.stop_ns.min(now);
+        self.stopped_early = true;
+    }
+
+    pub fn stopped_early(&self) -> bool {
+        self.stopped_early
     }
 
     pub fn template(&self, t: u32) -> &Arc<ProbeTemplate> {

@@ -20,15 +20,36 @@ pub enum TargetsError {
     NotReady { addr: SocketAddr, secs: u64 },
 }
 
+/// How to start the targets beyond the pods file.
+#[derive(Debug, Clone, Default)]
+pub struct TargetsOptions {
+    /// Containers wait for a start through the admin endpoint (the live lifecycle).
+    pub no_start: bool,
+    /// Serve the admin endpoint on a loopback port (reported back).
+    pub admin: bool,
+    /// The run's seed: the targets draw the same behaviour timelines as the simulator.
+    pub seed: u64,
+    /// Where exec state directories go.
+    pub state_dir: Option<std::path::PathBuf>,
+    /// A behaviour file (`--behaviour`).
+    pub behaviour: Option<std::path::PathBuf>,
+}
+
 /// The running targets process; stopped (SIGTERM, then SIGKILL) when dropped.
 #[derive(Debug)]
 pub struct TargetsProcess {
     child: Child,
+    admin: Option<SocketAddr>,
 }
 
 impl TargetsProcess {
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// The admin endpoint's address, when asked for.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin
     }
 
     /// Stop the process by its PID and reap it.
@@ -67,17 +88,32 @@ pub fn start(
     pods_file: &Path,
     probe_addrs: &[SocketAddr],
     ready_within: Duration,
+    options: &TargetsOptions,
 ) -> Result<TargetsProcess, TargetsError> {
     let exe = std::env::current_exe().map_err(TargetsError::Exe)?;
-    let child = Command::new(exe)
-        .args(["targets", "serve", "--pods"])
-        .arg(pods_file)
+    let mut cmd = Command::new(exe);
+    cmd.args(["targets", "serve", "--pods"]).arg(pods_file).arg("--seed").arg(options.seed.to_string());
+    if options.no_start {
+        cmd.arg("--no-start");
+    }
+    if options.admin {
+        cmd.args(["--admin", "127.0.0.1:0"]);
+    }
+    if let Some(d) = &options.state_dir {
+        cmd.arg("--state-dir").arg(d);
+    }
+    if let Some(b) = &options.behaviour {
+        cmd.arg("--behaviour").arg(b);
+    }
+    // Die with this process, even if it is killed: no orphaned listeners.
+    cmd.env("PROBEBENCH_PARENT_PID", std::process::id().to_string());
+    let child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .map_err(TargetsError::Spawn)?;
-    let mut t = TargetsProcess { child };
+    let mut t = TargetsProcess { child, admin: None };
     let deadline = Instant::now() + ready_within;
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     if let Some(stdout) = t.child.stdout.take() {
@@ -85,8 +121,11 @@ pub fn start(
             use std::io::BufRead;
             for line in std::io::BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
+                if let Some(addr) = line.trim().strip_prefix("# admin http://") {
+                    let _ = ready_tx.send(addr.parse().ok());
+                }
                 if line.trim() == "# ready" {
-                    let _ = ready_tx.send(());
+                    let _ = ready_tx.send(None);
                 }
             }
         });
@@ -96,7 +135,8 @@ pub fn start(
             return Err(TargetsError::Exited(status.to_string()));
         }
         match ready_rx.recv_timeout(Duration::from_millis(50)) {
-            Ok(()) => break,
+            Ok(Some(admin)) => t.admin = Some(admin),
+            Ok(None) => break,
             // Stdout closed without `# ready`: fall back to probing the addresses.
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
