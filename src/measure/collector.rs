@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::hist::Metric;
 use super::overhead;
 use super::recorder::IntervalSet;
-use crate::report::hlog::HlogBuffer;
+use crate::report::hlog::HlogWriter;
 
 /// What the collector learns about one finished interval.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
@@ -36,7 +36,12 @@ pub struct Peaks {
 /// What the collector hands back when every producer has gone.
 #[derive(Debug, Default)]
 pub struct Collected {
+    /// The interval log, when it was kept in memory (no `hlog_path`).
     pub hlog: Vec<u8>,
+    /// The file the interval log was streamed to (`CollectorConfig::hlog_path`).
+    pub hlog_file: Option<std::path::PathBuf>,
+    /// Interval-log lines that could not be written (a full disk, say).
+    pub hlog_errors: u64,
     /// Every shipped set added up, by series: the cumulative histograms of the run (plus
     /// whatever producers could not ship, which they keep).
     pub cumulative: Vec<crate::measure::MetricSet>,
@@ -62,6 +67,22 @@ pub struct CollectorConfig {
     pub now_ns: fn() -> u64,
     /// Sample fds/RSS/children once a second (off in tests).
     pub sample: bool,
+    /// Stream the interval log to this file as the run goes (memory stays flat however
+    /// long the run); `None` keeps it in memory.
+    pub hlog_path: Option<std::path::PathBuf>,
+    /// Sees each interval's merged set as it is written (live metrics).
+    pub tap: Option<IntervalTap>,
+}
+
+/// A reader of each finished interval (e.g. the Prometheus feeder), shared so the engine's
+/// configuration stays cheap to clone.
+#[derive(Clone)]
+pub struct IntervalTap(pub std::sync::Arc<dyn Fn(&IntervalSet) + Send + Sync>);
+
+impl std::fmt::Debug for IntervalTap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IntervalTap")
+    }
 }
 
 /// Run until every sender of `rx` is gone. `on_interval` sees each written interval.
@@ -70,7 +91,12 @@ pub fn run(
     rx: Receiver<Box<IntervalSet>>,
     mut on_interval: impl FnMut(&IntervalSummary),
 ) -> Collected {
-    let mut log = HlogBuffer::new(cfg.base_unix_s, &cfg.tags);
+    let (sink, hlog_file) = match cfg.hlog_path.as_ref().map(|p| (std::fs::File::create(p), p)) {
+        Some((Ok(f), p)) => (HlogSink::File(std::io::BufWriter::new(f)), Some(p.clone())),
+        // Unwritable: keep it in memory rather than lose it; results.rs writes it whole.
+        Some((Err(_), _)) | None => (HlogSink::Memory(Vec::new()), None),
+    };
+    let mut log = HlogWriter::new(sink, cfg.base_unix_s, &cfg.tags);
     let mut open: BTreeMap<u64, Box<IntervalSet>> = BTreeMap::new();
     let mut written_up_to: Option<u64> = None;
     let mut out =
@@ -112,6 +138,9 @@ pub fn run(
             };
             let start_s = idx as f64 * cfg.interval_ns as f64 / 1e9;
             log.write_interval(&set, start_s, cfg.interval_ns as f64 / 1e9);
+            if let Some(tap) = &cfg.tap {
+                (tap.0)(&set);
+            }
             lag.reset();
             for s in &set.series {
                 let _ = lag.add(s.get(Metric::DispatchLag));
@@ -131,8 +160,38 @@ pub fn run(
             break;
         }
     }
-    out.hlog = log.finish();
+    out.hlog_errors = log.errors;
+    match log.finish() {
+        HlogSink::Memory(buf) => out.hlog = buf,
+        HlogSink::File(mut f) => {
+            if std::io::Write::flush(&mut f).is_err() {
+                out.hlog_errors += 1;
+            }
+            out.hlog_file = hlog_file;
+        }
+    }
     out
+}
+
+/// Where the interval log goes.
+enum HlogSink {
+    Memory(Vec<u8>),
+    File(std::io::BufWriter<std::fs::File>),
+}
+
+impl std::io::Write for HlogSink {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        match self {
+            HlogSink::Memory(v) => v.write(b),
+            HlogSink::File(f) => f.write(b),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            HlogSink::Memory(_) => Ok(()),
+            HlogSink::File(f) => f.flush(),
+        }
+    }
 }
 
 fn recycle(cfg: &CollectorConfig, mut set: Box<IntervalSet>) {
@@ -162,11 +221,11 @@ mod tests {
         let mut a = Recorder::new(1, 0, 1_000, Some(IntervalLink { producer: 0, out: tx.clone(), recycled: r0rx }));
         let mut b = Recorder::new(1, 0, 1_000, Some(IntervalLink { producer: 1, out: tx, recycled: r1rx }));
         a.record(0, Metric::DispatchLag, 10_000, 10);
-        a.count_probe(0, 10);
+        a.count_finished(0, 10, false, crate::probe::ProbeResult::Success);
         b.record(0, Metric::DispatchLag, 20_000, 20);
-        b.count_probe(0, 20);
+        b.count_finished(0, 20, false, crate::probe::ProbeResult::Success);
         b.record(0, Metric::DispatchLag, 30_000, 1_500);
-        b.count_probe(0, 1_500);
+        b.count_finished(0, 1_500, false, crate::probe::ProbeResult::Success);
         a.flush();
         b.flush();
         drop((a, b));
@@ -180,6 +239,8 @@ mod tests {
                 recycle: vec![r0tx, r1tx],
                 now_ns: zero,
                 sample: false,
+                hlog_path: None,
+                tap: None,
             },
             rx,
             |_| {},

@@ -10,6 +10,7 @@ use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 use serde::Serialize;
 
 use super::hist::{Metric, MetricSet};
+use crate::probe::ProbeResult;
 
 /// What happened to a series' probes and ticks. Counts are of probes whose intended time
 /// fell inside the measured window (after warm-up).
@@ -84,6 +85,9 @@ pub struct IntervalSet {
     pub series: Vec<MetricSet>,
     /// Finished probes per series in this interval.
     pub probes: Vec<u64>,
+    /// Finished probes per series in this interval by outcome: success (warnings
+    /// excluded), warning, failure, errored — what live metrics count.
+    pub results: Vec<[u64; 4]>,
 }
 
 impl IntervalSet {
@@ -93,6 +97,7 @@ impl IntervalSet {
             index: 0,
             series: (0..series).map(|_| MetricSet::default()).collect(),
             probes: vec![0; series],
+            results: vec![[0; 4]; series],
         }
     }
 
@@ -103,6 +108,11 @@ impl IntervalSet {
         for (a, b) in self.probes.iter_mut().zip(o.probes.iter()) {
             *a += b;
         }
+        for (a, b) in self.results.iter_mut().zip(o.results.iter()) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
     }
 
     pub fn reset(&mut self) {
@@ -110,6 +120,7 @@ impl IntervalSet {
             s.reset();
         }
         self.probes.iter_mut().for_each(|p| *p = 0);
+        self.results.iter_mut().for_each(|r| *r = [0; 4]);
     }
 
     pub fn is_empty(&self) -> bool {
@@ -183,14 +194,37 @@ impl Recorder {
         self.series[series].metrics.record(metric, value_ns);
     }
 
-    /// Count a finished probe in the current interval (for probes/s per interval).
+    /// Count a measured probe that finished at `now_ns`: the run's counters by outcome, and
+    /// the current interval's (probes/s and live metrics per interval). An errored probe
+    /// counts as errored whatever its result (the kubelet discards it).
     #[inline]
-    pub fn count_probe(&mut self, series: usize, now_ns: u64) {
+    pub fn count_finished(&mut self, series: usize, now_ns: u64, errored: bool, result: ProbeResult) {
+        let class = if errored {
+            3
+        } else {
+            match result {
+                ProbeResult::Warning => 1,
+                r if r.counts_as_success() => 0,
+                _ => 2,
+            }
+        };
         if self.interval.is_some() {
             self.roll(now_ns);
             if let Some(iv) = self.interval.as_mut() {
                 iv.probes[series] += 1;
+                iv.results[series][class] += 1;
             }
+        }
+        let c = &mut self.series[series].counters;
+        c.probes += 1;
+        match class {
+            0 => c.success += 1,
+            1 => {
+                c.success += 1;
+                c.warning += 1;
+            }
+            2 => c.failure += 1,
+            _ => c.errored += 1,
         }
     }
 
@@ -265,7 +299,7 @@ mod tests {
         let (rtx, rrx) = sync_channel(4);
         let mut r = Recorder::new(1, 1_000, 1_000_000_000, Some(IntervalLink { producer: 0, out: tx, recycled: rrx }));
         r.record(0, Metric::Latency, 5, 1_000);
-        r.count_probe(0, 1_000);
+        r.count_finished(0, 1_000, false, crate::probe::ProbeResult::Success);
         assert!(rx.try_recv().is_err(), "interval 0 still open");
         r.record(0, Metric::Latency, 7, 1_000_001_000);
         let mut first = rx.try_recv().unwrap();

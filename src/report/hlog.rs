@@ -4,6 +4,7 @@
 //! HistogramLogProcessor) read it back. Values are nanoseconds; the per-line max is in
 //! nanoseconds too (no MaxValueDivisor).
 
+use std::io::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hdrhistogram::serialization::V2DeflateSerializer;
@@ -12,9 +13,12 @@ use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
 use crate::measure::hist::Metric;
 use crate::measure::recorder::IntervalSet;
 
-/// An interval log built in memory during the run and written whole at the end.
-pub struct HlogBuffer {
-    buf: Vec<u8>,
+/// An interval log written as the run goes: each second's histograms leave memory as soon
+/// as the interval closes, so a long run's memory does not grow with its length. Over a
+/// file (`std::io::BufWriter<File>`) every interval is flushed, so an interrupted run's log
+/// holds every second written; over a `Vec<u8>` it is built in memory (tests, calibration).
+pub struct HlogWriter<W: Write> {
+    out: W,
     serializer: V2DeflateSerializer,
     /// `series.metric` tags, by series index then metric index.
     tags: Vec<[String; 5]>,
@@ -22,10 +26,12 @@ pub struct HlogBuffer {
     pub errors: u64,
 }
 
-impl HlogBuffer {
+/// The in-memory form.
+pub type HlogBuffer = HlogWriter<Vec<u8>>;
+
+impl<W: Write> HlogWriter<W> {
     /// Start a log whose interval timestamps count seconds from `base_unix_s`.
-    pub fn new(base_unix_s: f64, series_tags: &[String]) -> Self {
-        let mut buf = Vec::new();
+    pub fn new(mut out: W, base_unix_s: f64, series_tags: &[String]) -> Self {
         let mut serializer = V2DeflateSerializer::new();
         let base = UNIX_EPOCH + Duration::from_secs_f64(base_unix_s.max(0.0));
         let mut errors = 0;
@@ -34,18 +40,18 @@ impl HlogBuffer {
             .add_comment("values in nanoseconds; tags are mechanism.probeType.metric")
             .with_start_time(base)
             .with_base_time(base)
-            .begin_log_with(&mut buf, &mut serializer)
+            .begin_log_with(&mut out, &mut serializer)
             .map(|_| ());
-        if header.is_err() {
+        if header.is_err() || out.flush().is_err() {
             errors += 1;
         }
         let tags = series_tags.iter().map(|s| Metric::ALL.map(|m| format!("{s}.{}", m.as_str()))).collect();
-        HlogBuffer { buf, serializer, tags, errors }
+        HlogWriter { out, serializer, tags, errors }
     }
 
     /// Append one interval: every non-empty histogram of every series.
     pub fn write_interval(&mut self, set: &IntervalSet, start_s: f64, duration_s: f64) {
-        let Ok(mut w) = IntervalLogWriterBuilder::new().begin_log_with(&mut self.buf, &mut self.serializer) else {
+        let Ok(mut w) = IntervalLogWriterBuilder::new().begin_log_with(&mut self.out, &mut self.serializer) else {
             self.errors += 1;
             return;
         };
@@ -71,10 +77,14 @@ impl HlogBuffer {
                 }
             }
         }
+        drop(w);
+        if self.out.flush().is_err() {
+            self.errors += 1;
+        }
     }
 
-    pub fn finish(self) -> Vec<u8> {
-        self.buf
+    pub fn finish(self) -> W {
+        self.out
     }
 }
 
@@ -92,7 +102,7 @@ mod tests {
 
     #[test]
     fn read_back_by_the_hdrhistogram_crate_to_the_same_counts() {
-        let mut log = HlogBuffer::new(1_700_000_000.0, &["http.liveness".into(), "noop.readiness".into()]);
+        let mut log = HlogBuffer::new(Vec::new(), 1_700_000_000.0, &["http.liveness".into(), "noop.readiness".into()]);
         let mut sets = Vec::new();
         for i in 0..3u64 {
             let mut s = IntervalSet::new(2);

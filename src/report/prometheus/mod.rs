@@ -5,7 +5,7 @@
 //!   [`Registry::register_series`] per mechanism × probe type), then update by key:
 //!   [`Registry::record_probe`] per probe (kubelet families), [`Registry::merge_series`]
 //!   with an HDR histogram or [`Registry::observe_series`] per value,
-//!   [`Registry::add_results`], [`Registry::add_cpu_seconds`], [`Registry::set_in_flight`],
+//!   [`Registry::add_results`], [`Registry::add_cpu_seconds`], [`Registry::add_in_flight`],
 //!   [`Registry::set_phase`]. Updates are atomic adds under a shared read lock.
 //! - [`start`]: the HTTP server on its own thread; [`MetricsServer`] stops it on drop.
 //!

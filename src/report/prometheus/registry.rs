@@ -230,9 +230,16 @@ impl Registry {
         }
     }
 
-    /// `probebench_probes_in_flight`.
-    pub fn set_in_flight(&self, n: u64) {
-        self.in_flight.store(n, Ordering::Relaxed);
+    /// `probebench_probes_in_flight`: +1 when a probe starts, −1 when it ends.
+    pub fn add_in_flight(&self, delta: i64) {
+        if delta >= 0 {
+            self.in_flight.fetch_add(delta.unsigned_abs(), Ordering::Relaxed);
+        } else {
+            // Never below zero, even if an end were counted before its start.
+            let _ = self
+                .in_flight
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| Some(v.saturating_sub(delta.unsigned_abs())));
+        }
     }
 
     /// The phase now running (`probebench_run_info{phase}`).

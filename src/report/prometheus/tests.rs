@@ -99,7 +99,8 @@ fn metrics_over_http_parse_and_add_up() {
     registry.add_cpu_seconds("http", 0.25);
     registry.add_cpu_seconds("http", 0.5);
     registry.add_cpu_seconds("http", -1.0);
-    registry.set_in_flight(17);
+    registry.add_in_flight(18);
+    registry.add_in_flight(-1);
     registry.set_phase("steady");
 
     let server = start("127.0.0.1:0".parse().unwrap(), Arc::clone(&registry), false).unwrap();
