@@ -150,11 +150,39 @@ pub fn render_phase(p: &PhaseSummary, multi: bool) -> String {
     out
 }
 
+/// The pods' lifecycle in a few lines (as `simulate` sums it up).
+fn render_lifecycle(l: &crate::lifecycle::LifecycleSummary) -> String {
+    let mut out = String::new();
+    let pct = |p: &Option<crate::sim::report::Percentiles>| match p {
+        Some(p) => format!("p50 {:.1}s  p90 {:.1}s  p99 {:.1}s  max {:.1}s", p.p50, p.p90, p.p99, p.max),
+        None => "never".to_string(),
+    };
+    let _ = writeln!(out, "lifecycle: {}/{} pods ready at the end", l.ready_pods, l.pods);
+    let _ = writeln!(out, "  time to Started       {}", pct(&l.time_to_started_s));
+    let _ = writeln!(out, "  time to Ready         {}  (never Ready: {})", pct(&l.time_to_ready_s), l.never_ready);
+    let _ = writeln!(out, "  time not Ready        {}", pct(&l.not_ready_s));
+    let _ = writeln!(
+        out,
+        "  restarts              {} in total, {} pods restarted, at most {} per pod ({} liveness, {} startup kills)",
+        l.restarts, l.pods_restarted, l.restarts_per_pod_max, l.liveness_kills, l.startup_kills
+    );
+    let _ = writeln!(
+        out,
+        "  probes                {} runs, {} failed, {} errored (never counted)",
+        l.probe_runs, l.probe_failures, l.probes_errored
+    );
+    let _ = writeln!(out, "  events                {} emitted ({} not kept)", l.events_emitted, l.events_dropped);
+    out
+}
+
 pub fn render(s: &Summary) -> String {
     let mut out = String::new();
     let multi = s.phases.len() > 1;
     for p in &s.phases {
         out.push_str(&render_phase(p, multi));
+        if let Some(l) = &p.lifecycle {
+            out.push_str(&render_lifecycle(l));
+        }
         if multi {
             out.push('\n');
         }

@@ -127,6 +127,8 @@ pub struct PhaseSummary {
     pub late_interval_sets: u64,
     /// Mechanisms that ran as noop stand-ins because this build lacks them.
     pub stand_ins: Vec<String>,
+    /// The pods' lifecycle (lifecycle runs only).
+    pub lifecycle: Option<crate::lifecycle::LifecycleSummary>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -145,6 +147,16 @@ pub struct Summary {
     pub notes: Vec<String>,
     /// Relative path of the run directory (None when nothing was written).
     pub results_dir: Option<String>,
+    /// The run was stopped before its end (`interrupted`, `lag`): its figures cover the
+    /// time it ran.
+    pub partial: Option<String>,
+    /// The checks of the machine against the plan, made before anything started.
+    pub preflight: Option<crate::sched::preflight::Preflight>,
+    /// Each threshold with its measured value and verdict.
+    pub thresholds: Vec<crate::thresholds::Evaluation>,
+    /// What `run` exits with (0 passed, 1 a threshold failed, 3 schedule not held, 130
+    /// interrupted).
+    pub exit_code: i32,
 }
 
 fn series_summary(info: Option<&SeriesInfo>, stats: &SeriesStats, workers: u64, window_s: f64) -> SeriesSummary {
@@ -244,6 +256,7 @@ pub fn phase_summary(
         intervals_dropped: out.intervals_dropped,
         late_interval_sets: out.collected.late_sets,
         stand_ins: fleet.stand_ins.iter().map(|k| k.as_str().to_string()).collect(),
+        lifecycle: out.lifecycle.as_ref().map(|l| l.summary.clone()),
     }
 }
 

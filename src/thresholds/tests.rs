@@ -61,6 +61,7 @@ fn phase(name: &str, window_s: f64, cpu_us_per_probe: f64, series: &[(&str, &str
         intervals_dropped: 0,
         late_interval_sets: 0,
         stand_ins: Vec::new(),
+        lifecycle: None,
     }
 }
 
@@ -85,6 +86,10 @@ fn summary(phases: Vec<PhaseSummary>) -> Summary {
         phases,
         notes: Vec::new(),
         results_dir: None,
+        partial: None,
+        preflight: None,
+        thresholds: Vec::new(),
+        exit_code: 0,
     }
 }
 

@@ -1,33 +1,42 @@
-//! `probebench run [FILE]`: fire the scenario's probes on their schedules, measure how late
-//! each started, how long it took and what the prober cost, print the summary and keep
-//! everything in `results/<run-id>/`.
+//! `probebench run [FILE]`: fire the scenario's probes on their schedules — or, with the
+//! pod lifecycle, run the pods as a kubelet would — against the sample targets; measure how
+//! late each probe started, how long it took and what the prober cost; check thresholds;
+//! print the summary and keep everything in `results/<run-id>/`.
+
+mod live_metrics;
+mod policy;
+mod progress;
+mod results;
+mod targets_manifest;
 
 use std::io::{IsTerminal, Write};
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
 
-use super::{CommandError, CommandResult, Exit};
+use super::{CommandError, CommandResult};
 use crate::cli::OutputFormat;
+use crate::kubelet::config::{CrashLoopProfile, KubeletConfig, Version};
+use crate::lifecycle::{Admin, LifecycleSetup};
 use crate::measure::collector::IntervalSummary;
-use crate::measure::hist::Metric;
-use crate::measure::overhead::ProcessCpu;
+use crate::report::prometheus::{self, Registry, RunInfo};
 use crate::report::results_dir::{self, write_whole};
+use crate::report::run_table;
 use crate::report::summary::{self, PhaseSummary, Summary};
-use crate::report::{hgrm, run_table};
 use crate::scenario::{self, Plan};
-use crate::sched::clock::mono_now_ns;
-use crate::sched::engine::{EngineConfig, PhaseOutput, SchedulerKind, run_phase};
-use crate::sched::fleet::{Fleet, GroupInput};
-use crate::sched::limits::{self, BASE_FDS, MachineLimits, Needs};
+use crate::sched::engine::{EngineConfig, SchedulerKind, run_phase};
+use crate::sched::fleet::{Fleet, GroupInput, InitialPhase};
+use crate::sched::limits::{MachineLimits, Needs};
 use crate::sched::mechanism::{KubeletProber, MechanismKind, Prober, capabilities};
-use crate::sched::shard::EventKind;
-use crate::sched::targets;
+use crate::sched::preflight::{self, Demand, SystemFacts};
+use crate::sched::stop::{self, StopReason};
+use crate::sched::targets::{self, TargetsOptions};
 use crate::sched::timer::TimerBackend;
-use crate::spec::IntOrString;
+use crate::thresholds::{self, Catalogue, PhaseSeries};
+use progress::Progress;
 
 /// Whether this binary has `probebench targets serve` (wired by the main binary): the
 /// sample targets run in their own process, started by re-running this executable.
@@ -40,14 +49,40 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s).map_err(|e| format!("{e} (durations read like 500ms, 30s, 10m)"))
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
+}
+
+const AFTER_HELP: &str = "Examples:
+  probebench run                                        # the built-in default scenario
+  probebench run targets/pods/myweb-liveness-err.yaml --for 90s --watch
+                                                        # a manifest's pods, lifecycle live
+  probebench run scenarios/scheduler-100k.yaml --for 20s --scheduler naive
+  probebench run --threshold 'dispatch_lag.p99 < 2ms' --threshold 'errored == 0'
+  probebench run --metrics 127.0.0.1:9464 --for 10m     # Prometheus /metrics while running
+  probebench run --output json | jq .phases[0].total.dispatch_lag
+
+A plain manifest runs with the pod lifecycle (created, pulled, started, probed, restarted
+after failed liveness probes, as `simulate` shows); a scenario probes containers that always
+run unless it says `lifecycle: true`. Exec probes run their command on this machine: only
+with --allow-exec. Thresholds: docs/thresholds.md.
+
+Results go to results/<run-id>/: summary.json, one .hgrm per histogram, intervals.hlog,
+events.jsonl, watch.jsonl (lifecycle), metadata.json, report.html (--report).
+
+Exit status: 0 ran and every threshold passed; 1 a threshold failed; 2 invalid input or
+refused to start (every refusal says why); 3 the schedule was not held (a phase's dispatch
+lag p99 over --max-lag, more missed ticks than --max-missed, or stopped by --abort-on-lag);
+130 interrupted (Ctrl-C or SIGTERM: partial results written; a second Ctrl-C exits at once).";
+
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Examples:\n  probebench run                                   # the built-in default scenario\n  probebench run scenarios/scheduler-100k.yaml --for 20s\n  probebench run scenarios/scheduler-100k.yaml --scheduler naive\n  probebench run targets/pods/myweb-startup.yaml   # a manifest's pods, healthy\n  probebench run --output json | jq .phases[0].total.dispatch_lag\n\nResults go to results/<run-id>/: summary.json, one .hgrm per histogram, intervals.hlog, events.jsonl, metadata.json.\nExit status: 0 ran, 2 invalid input or the machine cannot hold the plan, 3 the schedule was not held (dispatch lag p99 over 1s)."
-)]
+#[command(after_help = AFTER_HELP)]
 pub struct RunArgs {
-    /// A scenario (kind: Scenario), or a plain pod/workload manifest whose pods then run with
-    /// the default behaviour (every declared port served, healthy). Default: the built-in
-    /// scenario.
+    /// A scenario (kind: Scenario), or a plain pod/workload manifest whose pods then run
+    /// with their lifecycle and the default behaviour (every declared port served,
+    /// healthy) unless annotated. Default: the built-in scenario.
     #[arg(value_name = "FILE")]
     pub file: Option<String>,
     /// Measured duration of each phase (after warm-up), e.g. 30s, 2m.
@@ -76,9 +111,52 @@ pub struct RunArgs {
     /// Shards (hires) or runtime threads (naive); default one per core.
     #[arg(long)]
     pub shards: Option<usize>,
-    /// Seed for initial phases and pod UIDs.
+    /// Seed for initial phases, pod names and UIDs, and behaviour draws.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Drive the pods' lifecycle in real time (default: on for a plain manifest; for a
+    /// scenario, its `lifecycle:`).
+    #[arg(long, value_enum)]
+    pub lifecycle: Option<OnOff>,
+    /// Print `kubectl get pods --watch` lines as they happen (lifecycle runs; on stderr
+    /// with --output json).
+    #[arg(long)]
+    pub watch: bool,
+    /// Behaviour file for the targets and the lifecycle (as `simulate --behaviour`).
+    #[arg(long, value_name = "FILE")]
+    pub behaviour: Option<String>,
+    /// The kubelet version whose behaviour to follow (lifecycle runs), 1.20 … 1.35.
+    #[arg(long, value_parser = Version::parse_supported)]
+    pub kubelet_version: Option<Version>,
+    /// Crash-loop back-off (lifecycle runs): default, reduced or max=DURATION.
+    #[arg(long, value_parser = CrashLoopProfile::parse)]
+    pub crash_loop: Option<CrashLoopProfile>,
+    /// Let exec probes run their commands on this machine (they are listed first).
+    #[arg(long)]
+    pub allow_exec: bool,
+    /// Probe addresses outside loopback (httpGet/tcpSocket `host:`).
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// Serve Prometheus metrics at http://ADDR/metrics while running (port 0: a free port,
+    /// printed). Loopback only unless --allow-remote.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<SocketAddr>,
+    /// A pass/fail condition, e.g. 'dispatch_lag.p99 < 2ms' (repeatable; added to the
+    /// scenario's `thresholds:`). Grammar: docs/thresholds.md.
+    #[arg(long = "threshold", value_name = "EXPR")]
+    pub thresholds: Vec<String>,
+    /// The schedule is not held (exit 3) when a phase's dispatch lag p99 exceeds this.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "1s")]
+    pub max_lag: Duration,
+    /// The schedule is not held (exit 3) when more ticks than this were missed.
+    #[arg(long, value_name = "N")]
+    pub max_missed: Option<u64>,
+    /// Stop as soon as a 1-second interval's dispatch lag p99 exceeds --max-lag (exit 3).
+    #[arg(long)]
+    pub abort_on_lag: bool,
+    /// Write report.html into the run directory at the end.
+    #[arg(long)]
+    pub report: bool,
     /// Result format on stdout.
     #[arg(long, short = 'o', value_enum, default_value_t)]
     pub output: OutputFormat,
@@ -143,115 +221,23 @@ fn apply_overrides(plan: &mut Plan, a: &RunArgs) {
     if plan.io_threads == 0 {
         plan.io_threads = cores();
     }
+    if let Some(l) = a.lifecycle {
+        plan.lifecycle = l == OnOff::On;
+    }
+    if a.allow_exec {
+        plan.allow_exec = true;
+    }
+    if let Some(v) = a.kubelet_version {
+        plan.kubelet_version = v;
+    }
+    if let Some(c) = a.crash_loop {
+        plan.crash_loop = c;
+    }
+    plan.thresholds.extend(a.thresholds.iter().cloned());
 }
 
 fn inputs(p: &scenario::PhasePlan) -> Vec<GroupInput> {
     p.pods.iter().map(|g| g.input.clone()).collect()
-}
-
-/// What the plan needs in fds and ports, from the fleets that will run.
-pub fn estimate_needs(fleets: &[Fleet], bounds: &[u32; MechanismKind::COUNT]) -> (Needs, u64) {
-    let mut needs = Needs::default();
-    let mut listeners_max = 0;
-    for f in fleets {
-        let mut workers = [0u64; MechanismKind::COUNT];
-        let mut listeners = 0u64;
-        let mut busiest = 0f64;
-        for g in &f.groups {
-            let mut per_pod_rate = 0f64;
-            for c in &g.containers {
-                for &t in &c.templates {
-                    let t = &f.templates[t as usize];
-                    workers[t.kind.index()] += u64::from(g.replicas);
-                    if t.kind.uses_sockets() {
-                        per_pod_rate += 1e9 / t.period_ns as f64;
-                    }
-                }
-                // The targets listen on the probed pod ports: one listener per such probe
-                // (an upper bound: probes sharing a port share a listener).
-                let to_pods = c
-                    .templates
-                    .iter()
-                    .filter(|&&t| {
-                        let t = &f.templates[t as usize];
-                        t.kind.uses_sockets()
-                            && t.probe.handler.action().is_some_and(crate::sched::mechanism::needs_targets)
-                    })
-                    .count() as u64;
-                listeners += u64::from(g.replicas) * to_pods;
-            }
-            busiest = busiest.max(per_pod_rate);
-        }
-        let in_flight = |k: MechanismKind| u64::from(bounds[k.index()]).min(workers[k.index()]);
-        let sockets: u64 =
-            [MechanismKind::Tcp, MechanismKind::Http, MechanismKind::Grpc].into_iter().map(in_flight).sum();
-        let prober = BASE_FDS + sockets + 3 * in_flight(MechanismKind::Exec);
-        let targets = if listeners > 0 { BASE_FDS + listeners + sockets } else { 0 };
-        needs.prober_fds = needs.prober_fds.max(prober);
-        needs.targets_fds = needs.targets_fds.max(targets);
-        let rate = busiest.ceil() as u64;
-        needs.busiest_destination_conn_per_s = needs.busiest_destination_conn_per_s.max(rate);
-        needs.busiest_destination_ports = needs.busiest_destination_ports.max(rate * 60);
-        listeners_max = listeners_max.max(listeners);
-    }
-    (needs, listeners_max)
-}
-
-/// The progress bar on stderr (only on a terminal).
-struct Progress {
-    bar: Option<indicatif::ProgressBar>,
-}
-
-impl Progress {
-    fn new(enabled: bool) -> Self {
-        let bar = enabled.then(|| {
-            let bar = indicatif::ProgressBar::new(1);
-            let style = indicatif::ProgressStyle::with_template(
-                "{prefix} [{elapsed_precise}] {bar:24} {pos}/{len}s eta {eta}  {msg}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
-            bar.set_style(style);
-            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr_with_hz(4));
-            bar
-        });
-        Progress { bar }
-    }
-
-    fn stage(&self, prefix: &str, secs: u64) {
-        if let Some(b) = &self.bar {
-            b.set_prefix(prefix.to_string());
-            b.set_length(secs.max(1));
-            b.set_position(0);
-            b.reset_elapsed();
-            b.reset_eta();
-            b.set_message("");
-        }
-    }
-
-    /// Callback for the collector: position, probes/s, lag p99, CPU.
-    fn on_interval(&self, warmup_s: u64) -> Box<dyn FnMut(&IntervalSummary) + Send> {
-        let bar = self.bar.clone();
-        let mut last = (mono_now_ns(), ProcessCpu::now());
-        Box::new(move |iv: &IntervalSummary| {
-            let Some(b) = &bar else { return };
-            let now = (mono_now_ns(), ProcessCpu::now());
-            let cores = now.1.since(&last.1).own_ns() as f64 / (now.0.saturating_sub(last.0).max(1)) as f64;
-            last = now;
-            b.set_position(warmup_s + iv.t_s + 1);
-            b.set_message(format!(
-                "{} probes/s, lag p99 {}, CPU {:.2} cores",
-                iv.probes,
-                run_table::fmt_us(iv.lag_p99_us),
-                cores
-            ));
-        })
-    }
-
-    fn finish(&self) {
-        if let Some(b) = &self.bar {
-            b.finish_and_clear();
-        }
-    }
 }
 
 fn engine_config(plan: &Plan, phase: &scenario::PhasePlan, fleet_rate: f64, real: bool) -> EngineConfig {
@@ -273,163 +259,36 @@ fn engine_config(plan: &Plan, phase: &scenario::PhasePlan, fleet_rate: f64, real
         drain_ns: plan.drain_ns,
         max_events: 100_000,
         sample: true,
+        hlog_path: None,
+        tap: None,
     }
 }
 
-/// A few pod ports to check before the run: the first pod of each group, each socket probe.
-fn readiness_addrs(fleet: &Fleet) -> Vec<SocketAddr> {
-    let mut out = Vec::new();
-    for g in &fleet.groups {
-        let Ok(ip) = probebench_pod_ip(g.first_pod) else {
-            continue;
-        };
-        for c in &g.containers {
-            for &t in &c.templates {
-                let t = &fleet.templates[t as usize];
-                if !t.kind.uses_sockets() {
-                    continue;
-                }
-                let port = match t.probe.handler.action() {
-                    Some(crate::spec::Action::TcpSocket(a)) => resolve_port(&a.port, &t.container),
-                    Some(crate::spec::Action::HttpGet(a)) => resolve_port(&a.port, &t.container),
-                    Some(crate::spec::Action::Grpc(a)) => u16::try_from(a.port).ok(),
-                    _ => None,
-                };
-                if let Some(port) = port {
-                    out.push(SocketAddr::new(IpAddr::V4(ip), port));
-                }
-            }
-        }
-    }
-    out.dedup();
-    out
+fn invalid(msg: impl Into<String>) -> CommandError {
+    CommandError::Invalid(msg.into())
 }
 
-fn resolve_port(p: &IntOrString, c: &crate::spec::Container) -> Option<u16> {
-    match p {
-        IntOrString::Int(i) => u16::try_from(*i).ok(),
-        IntOrString::String(name) => c
-            .ports
-            .iter()
-            .find(|cp| cp.name.as_deref() == Some(name))
-            .and_then(|cp| u16::try_from(cp.container_port).ok()),
+/// The summary's `needs` from the preflight's demand (kept for schema v1 readers).
+fn needs_of(d: &Demand) -> Needs {
+    let rate = d.busiest_destination_conn_per_s.ceil() as u64;
+    Needs {
+        prober_fds: d.prober_fds,
+        targets_fds: d.targets_fds,
+        busiest_destination_conn_per_s: rate,
+        busiest_destination_ports: rate * 60,
     }
 }
 
-/// Pod `i`'s loopback address (the targets crate's scheme).
-fn probebench_pod_ip(i: u32) -> Result<std::net::Ipv4Addr, ()> {
-    if i >= crate::sched::fleet::MAX_PODS {
-        return Err(());
-    }
-    Ok(std::net::Ipv4Addr::new(127, (1 + i / 65536) as u8, ((i / 256) % 256) as u8, (i % 256) as u8))
-}
-
-/// The manifest handed to `probebench targets serve`: a Deployment per pod group, in the
-/// plan's order (names made unique), so pod numbers and addresses match the engine's.
-fn targets_manifest(phase: &scenario::PhasePlan, fleet: &Fleet) -> String {
-    let mut docs = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for (i, (p, g)) in phase.pods.iter().zip(fleet.groups.iter()).enumerate() {
-        let mut name = g.name.clone();
-        if !seen.insert(name.clone()) {
-            name = format!("{name}-g{i}");
-            seen.insert(name.clone());
-        }
-        let spec = serde_json::to_value(&p.input.pod.spec).unwrap_or_default();
-        let doc = serde_json::json!({
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "metadata": {"name": name, "namespace": p.input.pod.namespace},
-            "spec": {
-                "replicas": g.replicas,
-                "selector": {"matchLabels": {"probebench.dev/group": name}},
-                "template": {"metadata": {"labels": {"probebench.dev/group": name}}, "spec": spec},
-            },
-        });
-        docs.push(serde_yaml::to_string(&doc).unwrap_or_default());
-    }
-    docs.join("---\n")
-}
-
-fn events_jsonl(phase: &str, fleet: &Fleet, out: &PhaseOutput) -> String {
-    let mut s = String::new();
-    for e in &out.events {
-        let t = &fleet.templates[e.template as usize];
-        let word = t.probe_type.event_word();
-        let output = e.output.as_deref().unwrap_or("");
-        let (ty, reason, message) = match e.kind {
-            EventKind::Failed => ("Warning", "Unhealthy", format!("{word} probe failed: {output}")),
-            EventKind::Warning => ("Warning", "ProbeWarning", format!("{word} probe warning: {output}")),
-            EventKind::Errored => {
-                ("Warning", "Unhealthy", format!("{word} probe errored and resulted in unknown state: {output}"))
-            }
-            EventKind::Published(r) => (
-                "Normal",
-                "ProbeResultChanged",
-                format!(
-                    "{word} result is now {}",
-                    serde_json::to_value(r).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
-                ),
-            ),
-        };
-        let pod = fleet.group_of(e.pod).map_or_else(|| e.pod.to_string(), |g| g.pod_name(e.pod));
-        let line = serde_json::json!({
-            "phase": phase,
-            "t_s": e.t_ns.saturating_sub(out.window.start_ns) as f64 / 1e9,
-            "pod": pod,
-            "container": t.container.name,
-            "probe_type": t.probe_type.as_str(),
-            "mechanism": t.kind.as_str(),
-            "type": ty,
-            "reason": reason,
-            "message": message,
-        });
-        s.push_str(&line.to_string());
-        s.push('\n');
-    }
-    s
-}
-
-fn read_first_line(path: &str, prefix: &str) -> Option<String> {
-    std::fs::read_to_string(path).ok().and_then(|t| {
-        t.lines().find(|l| l.starts_with(prefix)).and_then(|l| l.split_once(':').map(|(_, v)| v.trim().to_string()))
-    })
-}
-
-fn git_commit() -> String {
-    std::env::var("PROBEBENCH_COMMIT").ok().unwrap_or_else(|| {
-        std::process::Command::new("git")
-            .args(["rev-parse", "--short=12", "HEAD"])
-            .stderr(std::process::Stdio::null())
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-            .unwrap_or_else(|| "unknown".into())
-    })
-}
-
-/// The machine's description for metadata.json.
-fn metadata(plan: &Plan, summary: &Summary) -> serde_json::Value {
-    serde_json::json!({
-        "schema": "probebench.metadata/v1",
-        "run_id": summary.run_id,
-        "started_at": summary.started_at,
-        "command": std::env::args().collect::<Vec<_>>(),
-        "probebench_version": env!("CARGO_PKG_VERSION"),
-        "commit": git_commit(),
-        "cpu_model": read_first_line("/proc/cpuinfo", "model name").unwrap_or_else(|| "unknown".into()),
-        "cores": cores(),
-        "kernel": std::fs::read_to_string("/proc/sys/kernel/osrelease").map(|s| s.trim().to_string()).unwrap_or_default(),
-        "clocksource": std::fs::read_to_string("/sys/devices/system/clocksource/clocksource0/current_clocksource").map(|s| s.trim().to_string()).unwrap_or_default(),
-        "timer_backend": plan.timer.as_str(),
-        "timer_slack_ns": plan.timer_slack_ns,
-        "scheduler": plan.scheduler.as_str(),
-        "allocator": "system (glibc malloc)",
-        "limits": summary.limits,
-        "noise": summary.phases.iter().map(|p| serde_json::json!({"phase": p.name, "noise": p.overhead.noise})).collect::<Vec<_>>(),
-        "scenario": plan.resolved(),
-    })
+/// The kubelet the lifecycle follows.
+fn kubelet_config(plan: &Plan, phase: &scenario::PhasePlan) -> KubeletConfig {
+    let mut k = KubeletConfig::for_version(plan.kubelet_version);
+    k.crash_loop = plan.crash_loop;
+    k.uptime_ns = match phase.initial_phase.unwrap_or(plan.initial_phase) {
+        InitialPhase::Kubelet { uptime_ns } => uptime_ns,
+        // Other models have no kubelet restart: workers start at once.
+        _ => 24 * 3600 * 1_000_000_000,
+    };
+    k
 }
 
 pub fn run(args: &RunArgs, out: &mut dyn Write) -> CommandResult {
@@ -437,32 +296,85 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CommandResult {
         Some(f) => scenario::load_file(f),
         None => scenario::default_plan(),
     }
-    .map_err(|errs| CommandError::Invalid(errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")))?;
+    .map_err(|errs| invalid(errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")))?;
     apply_overrides(&mut plan, args);
+    // Thresholds are checked before anything starts: a typo must not cost a long run.
+    let catalogue = Catalogue::with_phases(plan.phases.iter().map(|p| p.name.clone()));
+    let valid_thresholds = thresholds::validate_all(&plan.thresholds, &catalogue)
+        .map_err(|errs| invalid(errs.iter().map(|e| format!("threshold: {e}")).collect::<Vec<_>>().join("\n")))?;
+    if plan.lifecycle
+        && let Some(g) = plan.phases.iter().flat_map(|p| &p.pods).find(|g| g.input.probe_as.is_some())
+    {
+        return Err(invalid(format!(
+            "{}: {}: `probeAs: noop` measures the scheduler alone; it does not apply to lifecycle runs (set `lifecycle: false` or drop probeAs)",
+            plan.source, g.source
+        )));
+    }
+    let behaviours_file = args.behaviour.clone();
+    if let Some(b) = &behaviours_file {
+        // Checked now (with every pod's annotation) rather than in the targets process.
+        let pods: Vec<crate::spec::Pod> =
+            plan.phases.iter().flat_map(|p| p.pods.iter().map(|g| g.input.pod.clone())).collect();
+        super::simulate::load_behaviours(Some(b), &pods)?;
+    }
     let caps = capabilities(targets_command_available());
     let fleets: Vec<Fleet> = plan.phases.iter().map(|p| Fleet::build(&inputs(p), &caps)).collect();
-    // Resolve every real probe for every pod now: a probe the kubelet could not build
-    // (a remote host without --allow-remote, a bad header) refuses the run before it starts.
-    let mut probers: Vec<Arc<dyn Prober>> = Vec::new();
-    for (phase, fleet) in plan.phases.iter().zip(fleets.iter()) {
-        let p = KubeletProber::for_fleet(fleet, &crate::probe::ProbeOptions::default())
-            .map_err(|e| CommandError::Invalid(format!("{}: phase {}: {e}", plan.source, phase.name)))?;
-        probers.push(Arc::new(p));
-    }
     if fleets.iter().all(|f| f.workers() == 0) {
-        return Err(CommandError::Invalid(format!(
+        return Err(invalid(format!(
             "{}: no probes to run: the pods declare no liveness, readiness or startup probes",
             plan.source
         )));
     }
-    // Limits first: raise the fd limit, then refuse a plan the machine cannot hold.
+    let commands = policy::exec_commands(&fleets);
+    if !commands.is_empty() {
+        if !plan.allow_exec {
+            return Err(invalid(policy::exec_refusal(&commands)));
+        }
+        eprintln!("exec probes will run {} command(s) on this machine:", commands.len());
+        for c in &commands {
+            eprintln!("  {c}");
+        }
+    }
+    let probe_options = crate::probe::ProbeOptions {
+        allow_remote: args.allow_remote,
+        kube_version: plan.kubelet_version.to_string(),
+        ..crate::probe::ProbeOptions::default()
+    };
+    // Resolve every real probe for every pod now: a probe the kubelet could not build
+    // (a remote host without --allow-remote, a bad header) refuses the run before it starts.
+    let mut probers: Vec<Arc<dyn Prober>> = Vec::new();
+    for (phase, fleet) in plan.phases.iter().zip(fleets.iter()) {
+        let p = KubeletProber::for_fleet(fleet, &probe_options)
+            .map_err(|e| invalid(format!("{}: phase {}: {e}", plan.source, phase.name)))?;
+        probers.push(Arc::new(p));
+    }
+    // Preflight: the machine against the plan, every problem with its number and fix.
+    let facts = SystemFacts::read();
+    let demand = Demand::from_fleets(&fleets, &plan.bounds, plan.initial_phase, plan.seed, false);
+    let checks = preflight::run(&demand, &facts);
+    if checks.refused() {
+        return Err(invalid(format!("refusing to start:\n{}", checks.render())));
+    }
+    if checks.worst() != preflight::Status::Ok {
+        eprint!("{}", checks.render());
+    }
     let machine = MachineLimits::raise_and_read();
-    let (needs, listeners) = estimate_needs(&fleets, &plan.bounds);
-    if let Err(refusals) = limits::check(&needs, &machine, listeners) {
-        return Err(CommandError::Invalid(format!(
-            "refusing to start: {}",
-            refusals.iter().map(|r| r.to_string()).collect::<Vec<_>>().join("; ")
-        )));
+    let metrics = match args.metrics {
+        None => None,
+        Some(addr) => {
+            let registry = Arc::new(Registry::new(RunInfo {
+                scenario: plan.name.clone(),
+                scheduler: if plan.lifecycle { "lifecycle".into() } else { plan.scheduler.as_str().into() },
+                phase: plan.phases.first().map(|p| p.name.clone()).unwrap_or_default(),
+            }));
+            let server = prometheus::start(addr, Arc::clone(&registry), args.allow_remote)
+                .map_err(|e| invalid(e.to_string()))?;
+            eprintln!("metrics: http://{}/metrics", server.local_addr());
+            Some((registry, server))
+        }
+    };
+    if let Err(e) = stop::install_signal_handlers() {
+        tracing::warn!("cannot install the Ctrl-C handler: {e}");
     }
     let started_unix = results_dir::unix_now();
     let run_dir = if args.no_results {
@@ -470,49 +382,61 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CommandResult {
     } else {
         Some(results_dir::create_run_dir(&plan.outputs.dir, &plan.name, started_unix)?)
     };
-    let progress = Progress::new(std::io::stderr().is_terminal());
+    let progress = Progress::new(std::io::stderr().is_terminal() && !args.watch);
     let mut notes = Vec::new();
     let mut phase_summaries: Vec<PhaseSummary> = Vec::new();
     let mut outputs = Vec::new();
+    let scratch = tempdir_for(&run_dir)?;
     for ((phase, fleet), prober) in plan.phases.iter().zip(fleets.iter()).zip(probers) {
+        if stop::requested() {
+            notes.push(format!("phase {}: not run (stopped)", phase.name));
+            continue;
+        }
         if fleet.workers() == 0 {
             notes.push(format!("phase {}: no probes, skipped", phase.name));
             continue;
         }
         let real = fleet.templates.iter().any(|t| t.kind != MechanismKind::Noop);
-        let cfg = engine_config(&plan, phase, fleet.rate_by_kind().iter().sum(), real);
+        let mut cfg = engine_config(&plan, phase, fleet.rate_by_kind().iter().sum(), real);
+        let prober: Arc<dyn Prober> = match &metrics {
+            Some((r, _)) => {
+                r.set_phase(&phase.name);
+                cfg.tap = Some(live_metrics::interval_tap(Arc::clone(r), &fleet.series));
+                Arc::new(live_metrics::CountingProber { inner: prober, registry: Arc::clone(r) })
+            }
+            None => prober,
+        };
+        // The interval log streams to the run directory as the run goes (memory stays flat);
+        // results.rs gives it its final name.
+        if plan.outputs.hlog {
+            cfg.hlog_path = run_dir.as_ref().map(|(_, d)| d.join(format!(".{}.intervals.hlog.partial", phase.name)));
+        }
         let to_pods = fleet.templates.iter().any(|t| {
             t.kind != MechanismKind::Noop
                 && t.probe.handler.action().is_some_and(crate::sched::mechanism::needs_targets)
         });
-        // Targets in their own process, only when a real probe goes to a pod address.
-        let targets = if to_pods {
-            // The targets read a manifest: one Deployment per pod group, in plan order, so
-            // `fleet::expand` gives pod i the same index (and address) as the engine.
-            let (dir, name) = match &run_dir {
-                Some((_, d)) => (d.clone(), format!("targets-{}.yaml", phase.name)),
-                None => {
-                    (std::env::temp_dir(), format!("probebench-targets-{}-{}.yaml", std::process::id(), phase.name))
-                }
+        // Targets in their own process: for the lifecycle always (they run the containers),
+        // otherwise only when a real probe goes to a pod address.
+        let manifest = targets_manifest::manifest(phase, fleet);
+        let (manifest_dir, manifest_name) = match &run_dir {
+            Some((_, d)) => (d.clone(), format!("targets-{}.yaml", phase.name)),
+            None => (scratch.clone(), format!("targets-{}.yaml", phase.name)),
+        };
+        let targets = if plan.lifecycle || to_pods {
+            write_whole(&manifest_dir, &manifest_name, manifest.as_bytes())?;
+            let state_dir = scratch.join(format!("state-{}", phase.name));
+            let options = TargetsOptions {
+                no_start: plan.lifecycle,
+                admin: plan.lifecycle,
+                seed: plan.seed,
+                state_dir: Some(state_dir),
+                behaviour: behaviours_file.as_ref().map(PathBuf::from),
             };
-            let pods_file = dir.join(&name);
-            if run_dir.is_none() {
-                // A stale file of an earlier run with the same pid (write_whole never replaces).
-                let _ = std::fs::remove_file(&pods_file);
-            }
-            write_whole(&dir, &name, targets_manifest(phase, fleet).as_bytes())?;
-            if phase.pods.iter().any(|p| p.behaviour.as_ref().is_some_and(|b| b.as_str() != Some("healthy"))) {
-                notes.push(format!(
-                    "phase {}: behaviours other than `healthy` are not passed to the targets yet; they served healthy",
-                    phase.name
-                ));
-            }
-            let started = targets::start(&pods_file, &readiness_addrs(fleet), Duration::from_secs(30))
-                .map_err(|e| CommandError::Internal(e.to_string()));
-            if run_dir.is_none() {
-                let _ = std::fs::remove_file(&pods_file);
-            }
-            Some(started?)
+            let addrs = if plan.lifecycle { Vec::new() } else { targets_manifest::readiness_addrs(fleet) };
+            Some(
+                targets::start(&manifest_dir.join(&manifest_name), &addrs, Duration::from_secs(30), &options)
+                    .map_err(|e| CommandError::Internal(e.to_string()))?,
+            )
         } else {
             None
         };
@@ -526,42 +450,88 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CommandResult {
                 duration_ns: plan.calibration_ns,
                 sample: false,
                 max_events: 0,
+                hlog_path: None,
+                tap: None,
+                scheduler: if plan.lifecycle { SchedulerKind::Hires } else { cfg.scheduler },
                 ..cfg
             };
-            let o = run_phase(&noop, &ccfg, Arc::clone(&prober), None, progress.on_interval(0))
+            let o = run_phase(&noop, &ccfg, Arc::clone(&prober), None, progress.on_interval(0), None)
                 .map_err(|e| CommandError::Internal(e.to_string()))?;
             Some(summary::calibration_summary(&o, plan.calibration_ns))
         } else {
             None
         };
+        let lifecycle = match (&targets, plan.lifecycle) {
+            (Some(t), true) => Some(lifecycle_setup(
+                &plan,
+                phase,
+                fleet,
+                t,
+                &manifest,
+                behaviours_file.as_deref(),
+                &scratch,
+                &probe_options,
+                args.watch.then(|| watch_output(args.output)),
+                metrics.as_ref().map(|(r, _)| Arc::clone(r)),
+            )?),
+            _ => None,
+        };
         let warm_s = phase.warmup_ns / 1_000_000_000;
-        progress.stage(
-            &format!("{} ({} workers)", phase.name, fleet.workers()),
-            warm_s + phase.duration_ns / 1_000_000_000,
-        );
+        let label = if plan.lifecycle {
+            format!(
+                "{} ({} pods, lifecycle)",
+                phase.name,
+                fleet.groups.iter().map(|g| u64::from(g.replicas)).sum::<u64>()
+            )
+        } else {
+            format!("{} ({} workers)", phase.name, fleet.workers())
+        };
+        progress.stage(&label, warm_s + phase.duration_ns / 1_000_000_000);
+        let mut on_interval = progress.on_interval(warm_s);
+        let lag_limit_us = args.max_lag.as_secs_f64() * 1e6;
+        let abort_on_lag = args.abort_on_lag;
+        let hook: Box<dyn FnMut(&IntervalSummary) + Send> = Box::new(move |iv: &IntervalSummary| {
+            on_interval(iv);
+            if abort_on_lag && iv.probes > 0 && iv.lag_p99_us > lag_limit_us {
+                stop::request(StopReason::Lag);
+            }
+        });
         let o = run_phase(
             fleet,
             &cfg,
             Arc::clone(&prober),
             targets.as_ref().map(targets::TargetsProcess::pid),
-            progress.on_interval(warm_s),
+            hook,
+            lifecycle,
         )
         .map_err(|e| CommandError::Internal(e.to_string()))?;
         if let Some(t) = targets {
             t.stop();
         }
+        if o.collected.hlog_errors > 0 {
+            notes.push(format!("phase {}: {} interval-log writes failed", phase.name, o.collected.hlog_errors));
+        }
+        if let Some(l) = &o.lifecycle {
+            for e in &l.admin_errors {
+                notes.push(format!("phase {}: targets admin: {e}", phase.name));
+            }
+        }
+        let measured_ns = o.window.stop_ns.saturating_sub(o.window.measure_from_ns);
         phase_summaries.push(summary::phase_summary(
             &phase.name,
             fleet,
             &o,
-            phase.duration_ns,
+            measured_ns.max(1),
             phase.warmup_ns,
             calibration,
         ));
         outputs.push((phase.name.clone(), fleet, o));
     }
     progress.finish();
-    let summary = Summary {
+    // Exec state directories and scratch manifests: nothing is left behind.
+    let _ = std::fs::remove_dir_all(&scratch);
+    let stopped = stop::reason();
+    let mut summary = Summary {
         schema: summary::SCHEMA,
         run_id: run_dir.as_ref().map_or_else(String::new, |(id, _)| id.clone()),
         scenario: plan.name.clone(),
@@ -571,66 +541,117 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CommandResult {
         shards: plan.shards,
         seed: plan.seed,
         limits: machine,
-        needs,
+        needs: needs_of(&demand),
         phases: phase_summaries,
         notes,
         results_dir: run_dir.as_ref().map(|(_, d)| d.display().to_string()),
+        partial: stopped.map(|r| match r {
+            StopReason::Interrupted => "interrupted".to_string(),
+            StopReason::Lag => "lag".to_string(),
+        }),
+        preflight: Some(checks),
+        thresholds: Vec::new(),
+        exit_code: 0,
     };
+    let facts = thresholds::LifecycleFacts {
+        pods: outputs.iter().filter_map(|(_, _, o)| o.lifecycle.as_ref()).flat_map(|l| l.facts.pods.clone()).collect(),
+    };
+    let histograms = PhaseSeries(outputs.iter().map(|(_, _, o)| o.series.as_slice()).collect());
+    summary.thresholds = thresholds::evaluate(
+        &valid_thresholds,
+        &thresholds::Inputs {
+            summary: &summary,
+            histograms: Some(&histograms),
+            lifecycle: plan.lifecycle.then_some(&facts),
+        },
+    );
+    let limits = policy::Limits { max_lag_ns: args.max_lag.as_nanos() as u64, max_missed: args.max_missed };
+    let (exit, reasons) = policy::decide(&summary, &summary.thresholds, stopped, limits);
+    summary.exit_code = i32::from(exit.code());
+    summary.notes.extend(reasons.iter().cloned());
     if let Some((_, dir)) = &run_dir {
-        write_results(dir, &plan, &summary, &outputs)?;
+        results::write_results(dir, &plan, &summary, &outputs)?;
+        if args.report {
+            match crate::report::html::write_report(dir) {
+                Ok(p) => eprintln!("report: {}", p.display()),
+                Err(e) => summary.notes.push(format!("report.html not written: {e}")),
+            }
+        }
     }
     match args.output {
         OutputFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, &summary).map_err(std::io::Error::other)?;
             writeln!(out)?;
         }
-        OutputFormat::Text => out.write_all(run_table::render(&summary).as_bytes())?,
-    }
-    let held = summary.phases.iter().all(|p| p.total.dispatch_lag.p99_us <= 1_000_000.0);
-    Ok(if held { Exit::Ok } else { Exit::ScheduleNotHeld })
-}
-
-fn write_results(
-    dir: &std::path::Path,
-    plan: &Plan,
-    summary: &Summary,
-    outputs: &[(String, &Fleet, PhaseOutput)],
-) -> Result<(), CommandError> {
-    let multi = outputs.len() > 1;
-    let mut events = String::new();
-    for (name, fleet, o) in outputs {
-        let prefix = if multi { format!("{name}.") } else { String::new() };
-        if plan.outputs.hgrm {
-            for (i, s) in o.series.iter().enumerate() {
-                let tag = fleet.series.get(i).map_or_else(|| format!("series{i}"), |s| s.tag());
-                for m in Metric::ALL {
-                    let h = s.metrics.get(m);
-                    if h.is_empty() {
-                        continue;
-                    }
-                    write_whole(
-                        dir,
-                        &format!("{prefix}{tag}.{}.hgrm", m.as_str()),
-                        hgrm::render(h, 1000.0).as_bytes(),
-                    )?;
-                }
+        OutputFormat::Text => {
+            out.write_all(run_table::render(&summary).as_bytes())?;
+            if !summary.thresholds.is_empty() {
+                writeln!(out, "\nThresholds:")?;
+                out.write_all(thresholds::render_table(&summary.thresholds).as_bytes())?;
             }
         }
-        if plan.outputs.hlog {
-            write_whole(dir, &format!("{prefix}intervals.hlog"), &o.collected.hlog)?;
-        }
-        if plan.outputs.events {
-            events.push_str(&events_jsonl(name, fleet, o));
-        }
     }
-    if plan.outputs.events {
-        write_whole(dir, "events.jsonl", events.as_bytes())?;
+    drop(metrics);
+    Ok(exit)
+}
+
+/// Where the targets' exec state and (without a run directory) their manifest go.
+fn tempdir_for(run_dir: &Option<(String, PathBuf)>) -> Result<PathBuf, CommandError> {
+    let dir = std::env::temp_dir().join(format!(
+        "probebench-run-{}-{}",
+        std::process::id(),
+        run_dir.as_ref().map_or("x", |(id, _)| id.as_str())
+    ));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+fn watch_output(format: OutputFormat) -> Box<dyn Write + Send> {
+    match format {
+        // JSON on stdout stays parseable: the watch goes to stderr.
+        OutputFormat::Json => Box::new(std::io::stderr()),
+        OutputFormat::Text => Box::new(std::io::stdout()),
     }
-    write_whole(
-        dir,
-        "metadata.json",
-        serde_json::to_string_pretty(&metadata(plan, summary)).map_err(std::io::Error::other)?.as_bytes(),
-    )?;
-    write_whole(dir, "summary.json", serde_json::to_string_pretty(summary).map_err(std::io::Error::other)?.as_bytes())?;
-    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn lifecycle_setup(
+    plan: &Plan,
+    phase: &scenario::PhasePlan,
+    fleet: &Fleet,
+    targets: &targets::TargetsProcess,
+    manifest: &str,
+    behaviour: Option<&str>,
+    scratch: &std::path::Path,
+    probe_options: &crate::probe::ProbeOptions,
+    watch: Option<Box<dyn Write + Send>>,
+    metrics: Option<Arc<Registry>>,
+) -> Result<LifecycleSetup, CommandError> {
+    let admin = targets
+        .admin_addr()
+        .ok_or_else(|| CommandError::Internal("the targets did not report their admin endpoint".into()))?;
+    // The same text the targets read, so both expand the same pods with the same names.
+    let pods = crate::spec::load_str("targets manifest", manifest)
+        .map_err(|errs| CommandError::Internal(errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")))?
+        .pods;
+    let behaviours = super::simulate::load_behaviours(behaviour, &pods)?;
+    Ok(LifecycleSetup {
+        phase: phase.name.clone(),
+        pods,
+        behaviours,
+        sim: crate::sim::SimOptions {
+            duration_ns: phase.warmup_ns + phase.duration_ns,
+            seed: plan.seed,
+            kubelet: kubelet_config(plan, phase),
+            ..crate::sim::SimOptions::default()
+        },
+        admin: Admin { addr: admin },
+        state_root: scratch.join(format!("state-{}", phase.name)),
+        probe_options: probe_options.clone(),
+        series: fleet.series.clone(),
+        io_threads: plan.io_threads,
+        watch,
+        metrics,
+        max_events: 100_000,
+    })
 }
