@@ -49,6 +49,8 @@ pub enum Command {
     /// Fire the probes of a scenario (or manifest) on their schedules and measure dispatch
     /// lag, latency and the prober's own cost.
     Run(commands::run::RunArgs),
+    /// Compare runs (results directories) figure by figure, with noise-aware verdicts.
+    Compare(commands::compare::CompareArgs),
     /// Simulate the kubelet's handling of a manifest's pods on a virtual clock.
     Simulate(commands::simulate::SimulateArgs),
     /// Recommend probe settings for an app from a simulated fleet.
