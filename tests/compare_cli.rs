@@ -162,6 +162,17 @@ fn copy_dir(from: &Path, to: &Path) {
 /// A synthetic run directory: one phase, the given series, each second's dispatch lag and
 /// latency drawn from a fixed pattern around `lag_us`; CPU per probe `cpu_us`.
 fn synthetic_run(dir: &Path, series: &[&str], lag_us: u64, cpu_us: f64, failures: u64) -> PathBuf {
+    synthetic_run_with_noise(dir, series, lag_us, cpu_us, failures, 0.1)
+}
+
+fn synthetic_run_with_noise(
+    dir: &Path,
+    series: &[&str],
+    lag_us: u64,
+    cpu_us: f64,
+    failures: u64,
+    other_busy_cores: f64,
+) -> PathBuf {
     std::fs::create_dir_all(dir).unwrap();
     let seconds = 10u64;
     let per_second = 200u64;
@@ -202,7 +213,8 @@ fn synthetic_run(dir: &Path, series: &[&str], lag_us: u64, cpu_us: f64, failures
         "phases": [{"name": "main", "duration_s": seconds as f64, "workers": 200, "scheduled_rate_per_s": 200.0 * n as f64,
                     "series": s, "total": series_json("all", "all", probes * n, failures * n),
                     "overhead": {"cpu_us_per_probe": cpu_us, "cpu_us_per_probe_with_children": cpu_us,
-                                 "children_cpu_s": 0.0, "rss_bytes_per_worker": 150.0}}]
+                                 "children_cpu_s": 0.0, "rss_bytes_per_worker": 150.0,
+                                 "noise": {"other_busy_cores": other_busy_cores, "steal_cores": 0.0}}}]
     });
     std::fs::write(dir.join("summary.json"), serde_json::to_vec_pretty(&summary).unwrap()).unwrap();
     dir.to_path_buf()
@@ -266,6 +278,15 @@ fn repeated_runs_per_side_and_series_on_one_side_only() {
     assert_eq!((cpu["a"]["lo"].as_f64(), cpu["a"]["hi"].as_f64()), (Some(10.0), Some(11.0)));
     // Two failures against none: inside Poisson noise.
     assert_eq!(row(&v, "tcp.liveness", "failure", "")["verdict"], "same");
+    // B has a second series, so it schedules more probes: noted. Same machine load: no note.
+    let notes = v["notes"].to_string();
+    assert!(notes.contains("scheduled rates differ (A 200/s, B 400/s)"), "{notes}");
+    assert!(!notes.contains("cores during"), "{notes}");
+    // A side that ran beside a busy neighbour gets a note saying so.
+    let busy = synthetic_run_with_noise(&d.join("busy"), &["tcp.liveness"], 100, 10.0, 0, 1.5);
+    let (_, v) = compare(&[path(&a1), path(&busy), "-o", "json"]);
+    let notes = v.unwrap()["notes"].to_string();
+    assert!(notes.contains("0.10 cores during A, 1.50 during B"), "{notes}");
     // Positional and -a/-b mix: the first positional is A, the rest B.
     let (out, v) = compare(&[path(&a1), path(&b1), "-a", path(&a2), "-o", "json"]);
     assert_eq!(out.status.code(), Some(0));

@@ -18,6 +18,10 @@ use verdict::Verdict;
 
 pub const SCHEMA: &str = "probebench.compare/v1";
 
+/// A difference in the machine's load (other processes' busy plus stolen cores) between the
+/// sides worth a note: a quarter of a core moves tail latencies on a 2-core VM.
+pub const NOISE_NOTE_CORES: f64 = 0.25;
+
 /// How figures are judged.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Options {
@@ -157,6 +161,17 @@ pub fn compare(a: &[RunData], b: &[RunData], opts: Options) -> Comparison {
                     "phase {phase}, side {name}: no intervals.hlog, so whole-run .hgrm histograms: no per-second spread"
                 ));
             }
+        }
+        // On a shared machine the neighbours explain many differences: say when they differ.
+        let noise = |s: &SidePhase| {
+            let n = s.runs.iter().map(|p| p.summary.overhead.noise);
+            n.map(|x| x.other_busy_cores + x.steal_cores).sum::<f64>() / s.runs.len().max(1) as f64
+        };
+        let (na, nb) = (noise(&sa), noise(&sb));
+        if (na - nb).abs() >= NOISE_NOTE_CORES {
+            notes.push(format!(
+                "phase {phase}: other processes used {na:.2} cores during A, {nb:.2} during B (mean per run): some differences may be the machine's, not the prober's"
+            ));
         }
         let rates =
             |s: &SidePhase| union(s.runs.iter().map(|p| vec![format!("{:.0}", p.summary.scheduled_rate_per_s)]));

@@ -95,9 +95,18 @@ impl SeriesIn {
     }
 }
 
+/// The machine's load from other processes while the phase ran (cores).
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(default)]
+pub struct NoiseIn {
+    pub other_busy_cores: f64,
+    pub steal_cores: f64,
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct OverheadIn {
+    pub noise: NoiseIn,
     pub children_cpu_s: f64,
     pub cpu_us_per_probe: f64,
     pub cpu_us_per_probe_with_children: f64,
