@@ -26,7 +26,7 @@
 #
 # Usage: benches/compare.sh            (env: DUR=10 REPS=3 RATE=1000 EXEC_RATE=500
 #                                        CASES="sched http tcp grpc exec" PEERS=/tmp/peers
-#                                        OUT=results/baseline/<UTC date> PB=path/to/probebench)
+#                                        OUT=results/baseline/<UTC date>[-N] PB=path/to/probebench)
 # Peers: cp -r ../shared/peers /tmp/peers && /tmp/peers/setup.sh   (the kit's own installs)
 # Writes $OUT/compare.json, $OUT/compare.md (also printed), $OUT/compare-sched.{txt,json}, the run
 # directories in $OUT/runs/, the peers' raw output in $OUT/peers/, logs in $OUT/logs/.
@@ -45,7 +45,14 @@ TARGET_PORT="${TARGET_PORT:-18480}"
 GRPC_POD_PORT="${GRPC_POD_PORT:-19490}"
 BB_PORT="${BB_PORT:-19515}"
 TARGET_IP=127.1.0.0 # pod 0 of `targets serve` (docs/behaviours.md, pod addresses)
-OUT="${OUT:-$ROOT/results/baseline/$(date -u +%Y-%m-%d)}"
+if [[ -z "${OUT:-}" ]]; then
+  # One directory per invocation, never reused (a second run the same day gets -2, -3 ...).
+  OUT="$ROOT/results/baseline/$(date -u +%Y-%m-%d)"
+  n=1; base="$OUT"
+  while [[ -e "$OUT" ]]; do n=$((n + 1)); OUT="$base-$n"; done
+elif [[ -e "$OUT/compare.json" ]]; then
+  echo "$OUT already holds a comparison; choose another OUT" >&2; exit 2
+fi
 mkdir -p "$OUT/runs" "$OUT/logs" "$OUT/peers" "$OUT/work"
 OUT="$(cd "$OUT" && pwd)"
 STARTED_AT="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
