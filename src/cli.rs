@@ -51,6 +51,8 @@ pub enum Command {
     Run(commands::run::RunArgs),
     /// Write a run directory's report.html: tables and plots in one self-contained page.
     Report(commands::report::ReportArgs),
+    /// Compare runs (results directories) figure by figure, with noise-aware verdicts.
+    Compare(commands::compare::CompareArgs),
     /// Simulate the kubelet's handling of a manifest's pods on a virtual clock.
     Simulate(commands::simulate::SimulateArgs),
     /// Recommend probe settings for an app from a simulated fleet.

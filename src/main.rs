@@ -35,6 +35,7 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Exit, CommandError> {
         Command::Validate(a) => commands::validate::run(a, out),
         Command::Explain(a) => commands::explain::run(a, out),
         Command::Show(a) => commands::show::run(a, out),
+        Command::Compare(a) => commands::compare::run(a, out),
         Command::Simulate(a) => commands::simulate::run(a, out),
         Command::Tune(a) => commands::tune::run(a, out),
         Command::Targets(a) => commands::targets::run(a, out),

@@ -1,6 +1,7 @@
 //! One module per command: its clap arguments and the code that runs it. Commands write
 //! results to the `out` writer they are given (stdout in the binary) and return an [`Exit`].
 
+pub mod compare;
 pub mod completions;
 pub mod explain;
 pub mod probe;

@@ -1,5 +1,6 @@
 //! Output: tables, JSON, result files, plots, comparisons, thresholds.
 
+pub mod compare;
 pub mod hgrm;
 pub mod hlog;
 pub mod html;
