@@ -177,7 +177,7 @@ fn synthetic_run_with_noise(
     let seconds = 10u64;
     let per_second = 200u64;
     let tags: Vec<String> = series.iter().map(|s| s.to_string()).collect();
-    let mut log = HlogBuffer::new(1_800_000_000.0, &tags);
+    let mut log = HlogBuffer::new(Vec::new(), 1_800_000_000.0, &tags);
     for i in 0..seconds {
         let mut set = IntervalSet::new(series.len());
         set.index = i;

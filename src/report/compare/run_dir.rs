@@ -380,7 +380,7 @@ mod tests {
 
     #[test]
     fn an_interval_log_reads_back_per_series_and_second() {
-        let mut log = HlogBuffer::new(1_700_000_000.0, &["http.liveness".into(), "noop.readiness".into()]);
+        let mut log = HlogBuffer::new(Vec::new(), 1_700_000_000.0, &["http.liveness".into(), "noop.readiness".into()]);
         for i in 0..3u64 {
             let mut s = IntervalSet::new(2);
             s.index = i;

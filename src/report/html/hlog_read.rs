@@ -81,7 +81,7 @@ mod tests {
 
     #[test]
     fn per_interval_figures_and_merged_counts_match_what_was_recorded() {
-        let mut log = HlogBuffer::new(1_700_000_000.0, &["tcp.readiness".into()]);
+        let mut log = HlogBuffer::new(Vec::new(), 1_700_000_000.0, &["tcp.readiness".into()]);
         let mut all = crate::measure::hist::new_histogram();
         for i in 0..4u64 {
             let mut s = IntervalSet::new(1);
