@@ -61,10 +61,11 @@ pub struct ServeArgs {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  probebench targets health-probe --addr 127.1.0.0:50051\n  probebench targets health-probe --addr 127.1.0.0:50051 --service api --timeout 500ms"
+    after_help = "Examples:\n  probebench targets health-probe --addr 127.1.0.0:50051\n  probebench targets health-probe --addr 127.1.0.0:50051 --service api --timeout 500ms\n  probebench targets health-probe --addr :9090     # in an exec probe: this pod's address\n\nAs an exec probe's command (`exec: {command: [probebench, targets, health-probe, --addr, \":9090\"]}`)\nit is what grpc_health_probe is in an image: `:PORT` dials the pod's own address\n($PROBEBENCH_POD_IP, which run sets for exec probes; 127.0.0.1 without it), as\ngrpc_health_probe's `-addr=:PORT` dials the pod's own network namespace."
 )]
 pub struct HealthProbeArgs {
-    /// HOST:PORT of the gRPC server.
+    /// HOST:PORT of the gRPC server; `:PORT` means this pod's address ($PROBEBENCH_POD_IP,
+    /// else 127.0.0.1).
     #[arg(long)]
     pub addr: String,
     /// The service to check ("" = the server as a whole).
@@ -139,14 +140,38 @@ fn serve(args: &ServeArgs, out: &mut dyn Write) -> CommandResult {
 
 fn health_probe(args: &HealthProbeArgs, out: &mut dyn Write) -> CommandResult {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let result = rt.block_on(probebench_targets::health_probe(&args.addr, &args.service, args.timeout));
+    let addr = own_pod_addr(&args.addr, std::env::var("PROBEBENCH_POD_IP").ok().as_deref());
+    let result = rt.block_on(probebench_targets::health_probe(&addr, &args.service, args.timeout));
     writeln!(out, "{result}")?;
     Ok(if result.exit_code() == 0 { Exit::Ok } else { Exit::Failed })
+}
+
+/// `:PORT` is the pod's own address, as in a container (where grpc_health_probe's
+/// `-addr=:PORT` reaches the pod's network namespace): the exec probe's pod IP when run
+/// by `probebench run`, else loopback.
+fn own_pod_addr(addr: &str, pod_ip: Option<&str>) -> String {
+    match addr.strip_prefix(':') {
+        Some(port) => format!("{}:{port}", pod_ip.filter(|ip| !ip.is_empty()).unwrap_or("127.0.0.1")),
+        None => addr.to_string(),
+    }
 }
 
 pub fn run(args: &TargetsArgs, out: &mut dyn Write) -> CommandResult {
     match &args.command {
         TargetsCommand::Serve(a) => serve(a, out),
         TargetsCommand::HealthProbe(a) => health_probe(a, out),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::own_pod_addr;
+
+    #[test]
+    fn a_bare_port_dials_the_pods_own_address() {
+        assert_eq!(own_pod_addr(":9090", Some("127.1.0.7")), "127.1.0.7:9090");
+        assert_eq!(own_pod_addr(":9090", None), "127.0.0.1:9090");
+        assert_eq!(own_pod_addr(":9090", Some("")), "127.0.0.1:9090");
+        assert_eq!(own_pod_addr("127.2.0.1:50051", Some("127.1.0.7")), "127.2.0.1:50051");
     }
 }

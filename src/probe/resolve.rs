@@ -216,6 +216,18 @@ pub fn resolve_action(
     }
 }
 
+/// Where a container without its own `PATH` finds commands: probebench's `PATH` (or runc's
+/// default), then the directory of the probebench executable itself, so an exec probe can
+/// run `probebench targets health-probe` the way an image ships grpc_health_probe — also
+/// under `cargo run`, where probebench is not on `PATH`.
+fn own_search_path() -> String {
+    let base = std::env::var("PATH").ok().filter(|p| !p.is_empty()).unwrap_or_else(|| DEFAULT_SEARCH_PATH.to_owned());
+    match std::env::current_exe().ok().and_then(|e| e.parent().map(|d| d.to_string_lossy().into_owned())) {
+        Some(dir) if !base.split(':').any(|p| p == dir) => format!("{base}:{dir}"),
+        _ => base,
+    }
+}
+
 /// The exec target: `$(VAR)` expanded against the container's static env; the process
 /// sees that env too, plus probebench's own variables naming the pod and container.
 fn exec_target(command: &[String], container: &Container, pod: &PodContext, kube_version: &str) -> ExecTarget {
@@ -232,8 +244,7 @@ fn exec_target(command: &[String], container: &Container, pod: &PodContext, kube
         .rev()
         .find(|v| v.name == "PATH")
         .and_then(|v| v.value.clone())
-        .or_else(|| std::env::var("PATH").ok())
-        .unwrap_or_else(|| DEFAULT_SEARCH_PATH.to_owned());
+        .unwrap_or_else(own_search_path);
     // 1.31 moved the kubelet's CRI client to staging/cri-client, with the longer timeout text.
     let minor =
         kube_version.trim_start_matches('v').split('.').nth(1).and_then(|m| m.parse::<u32>().ok()).unwrap_or(35);

@@ -411,9 +411,12 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CommandResult {
         if plan.outputs.hlog {
             cfg.hlog_path = run_dir.as_ref().map(|(_, d)| d.join(format!(".{}.intervals.hlog.partial", phase.name)));
         }
+        // Exec probes in containers that declare ports get their pods served too (the
+        // command may be a health client dialling its own pod).
         let to_pods = fleet.templates.iter().any(|t| {
             t.kind != MechanismKind::Noop
-                && t.probe.handler.action().is_some_and(crate::sched::mechanism::needs_targets)
+                && (t.probe.handler.action().is_some_and(crate::sched::mechanism::needs_targets)
+                    || (t.kind == MechanismKind::Exec && !t.container.ports.is_empty()))
         });
         // Targets in their own process: for the lifecycle always (they run the containers),
         // otherwise only when a real probe goes to a pod address.

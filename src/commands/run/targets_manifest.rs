@@ -7,6 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use crate::probe::resolve::resolve_port;
 use crate::scenario::PhasePlan;
 use crate::sched::fleet::Fleet;
+use crate::sched::mechanism::MechanismKind;
 use crate::spec;
 
 /// The manifest text. Pods keep their kind where the kind decides pod names (a Pod is
@@ -73,6 +74,16 @@ pub fn readiness_addrs(fleet: &Fleet) -> Vec<SocketAddr> {
         for c in &g.containers {
             for &t in &c.templates {
                 let t = &fleet.templates[t as usize];
+                // An exec probe may dial its own pod (a health client run as the probe's
+                // command): the pod's declared ports are served, so wait for them.
+                if t.kind == MechanismKind::Exec {
+                    for cp in &t.container.ports {
+                        if let Ok(port) = u16::try_from(cp.container_port) {
+                            out.push(SocketAddr::new(IpAddr::V4(ip), port));
+                        }
+                    }
+                    continue;
+                }
                 if !t.kind.uses_sockets() {
                     continue;
                 }
@@ -91,6 +102,7 @@ pub fn readiness_addrs(fleet: &Fleet) -> Vec<SocketAddr> {
             }
         }
     }
+    out.sort();
     out.dedup();
     out
 }
