@@ -3,8 +3,11 @@
 //! logs through the library's own writer) whose verdicts and exit codes are known in
 //! advance. No test asserts which scheduler is faster: the machine is shared.
 
+mod cli_common;
+use cli_common::bin;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::OnceLock;
 
 use probebench::measure::hist::Metric;
@@ -12,15 +15,8 @@ use probebench::measure::recorder::IntervalSet;
 use probebench::report::hlog::HlogBuffer;
 use serde_json::{Value, json};
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_probebench"))
-}
-
 fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pb-compare-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    cli_common::temp_dir("compare-cli", name)
 }
 
 /// One real run of a tiny noop scenario; returns its run directory.

@@ -7,9 +7,12 @@
 //! The three pods run at once, each run in its own pod address range
 //! (`PROBEBENCH_POD_NET`), so they do not collide with each other or with other tests.
 
+mod cli_common;
+use cli_common::bin;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Instant;
 
 /// How far apart the same event may be on the two clocks. The real clock adds thread
@@ -18,15 +21,8 @@ use std::time::Instant;
 const TOLERANCE_S: f64 = 0.5;
 const RUN_S: f64 = 90.0;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_probebench"))
-}
-
 fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pb-consistency-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    cli_common::temp_dir("consistency", name)
 }
 
 fn events(path: &Path) -> Vec<serde_json::Value> {

@@ -3,18 +3,14 @@
 //! a plan the machine's fd limit cannot hold is refused before it starts, naming the numbers.
 //! No test asserts a speed: only counts, structure and generous bounds.
 
+mod cli_common;
+use cli_common::bin;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_probebench"))
-}
-
 fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pb-run-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    cli_common::temp_dir("run", name)
 }
 
 fn write_scenario(dir: &Path, pods: u32, period: u32) -> PathBuf {

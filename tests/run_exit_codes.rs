@@ -4,23 +4,19 @@
 //! process left behind). Also: exec probes refuse to run without `--allow-exec`.
 //! Only counts and generous bounds are asserted, never a speed.
 
+mod cli_common;
+use cli_common::bin;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_probebench"))
-}
-
 fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pb-exit-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    cli_common::temp_dir("exit", name)
 }
 
 /// 100 noop workers, once a second: the scheduler alone, no targets.

@@ -4,20 +4,20 @@
 //! intervals the summary lists, so every scrape equals the summary's count over a prefix
 //! of its intervals exactly; the kubelet's per-pod family never exceeds the summary.
 
+mod cli_common;
+use cli_common::bin;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use prometheus_parse::{Scrape, Value};
 
 fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pb-metrics-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    cli_common::temp_dir("metrics", name)
 }
 
 fn get(addr: &str) -> Option<String> {
@@ -48,7 +48,7 @@ fn run_and_scrape(name: &str, scenario: &str, net: &str) -> (Vec<Scrape>, serde_
     let dir = temp_dir(name);
     let path = dir.join("s.yaml");
     std::fs::write(&path, scenario).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_probebench"))
+    let mut child = bin()
         .env("PROBEBENCH_POD_NET", net)
         .arg("run")
         .arg(&path)

@@ -460,7 +460,8 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CommandResult {
             };
             let o = run_phase(&noop, &ccfg, Arc::clone(&prober), None, progress.on_interval(0), None)
                 .map_err(|e| CommandError::Internal(e.to_string()))?;
-            Some(summary::calibration_summary(&o, plan.calibration_ns))
+            // A floor of no probes (slow periods, short calibration) is no floor at all.
+            Some(summary::calibration_summary(&o, plan.calibration_ns)).filter(|c| c.probes > 0)
         } else {
             None
         };
