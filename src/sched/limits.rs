@@ -1,6 +1,6 @@
-//! File descriptors and ephemeral ports: raise RLIMIT_NOFILE to the hard limit at start,
-//! and refuse a plan that needs more than the machine allows, naming the numbers, before
-//! anything runs.
+//! File descriptors and ephemeral ports: raise RLIMIT_NOFILE to the hard limit at start and
+//! read the machine's limits. Checking a plan against them is the preflight's job
+//! (`sched::preflight`).
 
 use nix::sys::resource::{Resource, getrlimit, setrlimit};
 use serde::Serialize;
@@ -82,79 +82,9 @@ pub struct Needs {
 /// fds the prober needs besides probes: runtime, epoll/timer/event fds per shard, files.
 pub const BASE_FDS: u64 = 64;
 
-/// A plan the machine cannot hold.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Refusal {
-    #[error(
-        "the plan needs {need} file descriptors in the prober but RLIMIT_NOFILE allows {limit} (hard limit {hard}): lower the concurrency bounds or raise the hard limit (ulimit -Hn)"
-    )]
-    ProberFds { need: u64, limit: u64, hard: u64 },
-    #[error(
-        "the targets need {need} file descriptors (listeners for {listeners} pod ports plus connections) but RLIMIT_NOFILE allows {limit}: run fewer pods or raise the hard limit (ulimit -Hn)"
-    )]
-    TargetsFds { need: u64, listeners: u64, limit: u64 },
-    #[error(
-        "the plan opens {rate} connections/s to one address, which needs {need} ephemeral ports over the {time_wait}s TIME_WAIT period, but net.ipv4.ip_local_port_range has {limit}"
-    )]
-    Ports { rate: u64, need: u64, time_wait: u64, limit: u64 },
-}
-
-/// Check `needs` against `limits`; every shortage is reported.
-pub fn check(needs: &Needs, limits: &MachineLimits, listeners: u64) -> Result<(), Vec<Refusal>> {
-    let mut out = Vec::new();
-    if needs.prober_fds > limits.nofile {
-        out.push(Refusal::ProberFds { need: needs.prober_fds, limit: limits.nofile, hard: limits.nofile_hard });
-    }
-    // The targets process raises its own soft limit to the same hard limit.
-    if needs.targets_fds > limits.nofile_hard {
-        out.push(Refusal::TargetsFds { need: needs.targets_fds, listeners, limit: limits.nofile_hard });
-    }
-    if !limits.tw_reuse_loopback && needs.busiest_destination_ports > limits.ephemeral_ports {
-        out.push(Refusal::Ports {
-            rate: needs.busiest_destination_conn_per_s,
-            need: needs.busiest_destination_ports,
-            time_wait: limits.time_wait_s,
-            limit: limits.ephemeral_ports,
-        });
-    }
-    if out.is_empty() { Ok(()) } else { Err(out) }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn limits(nofile: u64) -> MachineLimits {
-        MachineLimits {
-            nofile,
-            nofile_hard: nofile,
-            ephemeral_ports: 28_232,
-            time_wait_s: 60,
-            tw_reuse_loopback: false,
-        }
-    }
-
-    #[test]
-    fn refuses_when_fds_are_short_naming_the_numbers() {
-        let needs = Needs { prober_fds: 5_000, targets_fds: 3_000, ..Needs::default() };
-        assert!(check(&needs, &limits(20_000), 2_000).is_ok());
-        let errs = check(&needs, &limits(1_024), 2_000).unwrap_err();
-        assert_eq!(errs.len(), 2);
-        let text = errs[0].to_string();
-        assert!(text.contains("5000") && text.contains("1024"), "{text}");
-        assert!(errs[1].to_string().contains("2000 pod ports"));
-    }
-
-    #[test]
-    fn refuses_when_one_destination_needs_too_many_ports() {
-        let needs =
-            Needs { busiest_destination_conn_per_s: 1_000, busiest_destination_ports: 60_000, ..Needs::default() };
-        let errs = check(&needs, &limits(20_000), 0).unwrap_err();
-        assert!(errs[0].to_string().contains("60000 ephemeral ports"));
-        // With TIME_WAIT reuse for loopback (Linux's default), ports are not the limit.
-        let reuse = MachineLimits { tw_reuse_loopback: true, ..limits(20_000) };
-        assert!(check(&needs, &reuse, 0).is_ok());
-    }
 
     #[test]
     fn raising_reaches_the_hard_limit() {
