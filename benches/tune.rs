@@ -41,6 +41,7 @@ fn main() {
         threads,
         max_extensions: 0,
         pods_per_node: 110,
+        costs: tune::costs::MechanismCosts::built_in(),
     };
     let start = Instant::now();
     let out = tune::run(&req, &|_, _, _| {});

@@ -23,6 +23,7 @@ fn request(pod_yaml: &str, app_yaml: &str, sweeps: &[&str], pods: u32, hours: u6
         threads: 2,
         max_extensions: 0,
         pods_per_node: 110,
+        costs: tune::costs::MechanismCosts::built_in(),
     }
 }
 

@@ -48,6 +48,10 @@ pub struct TuneArgs {
     /// Pods per node, to price probes as CPU per node.
     #[arg(long, default_value_t = 110)]
     pub pods_per_node: u32,
+    /// What a probe costs: `auto` (the newest mechanisms run under results/baseline, else
+    /// the built-in table), `builtin`, or a mechanisms run's summary.json.
+    #[arg(long, default_value = "auto", value_name = "auto|builtin|FILE")]
+    pub costs: String,
     #[arg(long, default_value = "1.35")]
     pub kubelet_version: String,
     /// Rows in the text table.
@@ -62,6 +66,24 @@ pub struct TuneArgs {
 
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     humantime::parse_duration(s).map_err(|e| format!("{e} (use e.g. 6h, 24h, 7d)"))
+}
+
+/// `--costs`: measured figures when there are some, the built-in table otherwise.
+fn costs_from(arg: &str) -> Result<tune::costs::MechanismCosts, CommandError> {
+    use tune::costs::MechanismCosts;
+    match arg {
+        "builtin" => Ok(MechanismCosts::built_in()),
+        "auto" => Ok(MechanismCosts::from_baseline(std::path::Path::new("results/baseline"))
+            .unwrap_or_else(MechanismCosts::built_in)),
+        file => {
+            let text = std::fs::read_to_string(file).map_err(|e| invalid(format!("--costs {file}: {e}")))?;
+            MechanismCosts::from_summary(&text, file).ok_or_else(|| {
+                invalid(format!(
+                    "--costs {file}: not the summary.json of a mechanisms run (phases exec, tcp, http and grpc, each with overhead.cpu_us_per_probe_with_children)"
+                ))
+            })
+        }
+    }
 }
 
 fn invalid(e: impl ToString) -> CommandError {
@@ -148,6 +170,7 @@ pub fn run(args: &TuneArgs, out: &mut dyn Write) -> CommandResult {
         threads,
         max_extensions: args.max_extensions,
         pods_per_node: args.pods_per_node.max(1),
+        costs: costs_from(&args.costs)?,
     };
     let tty = std::io::stderr().is_terminal();
     let progress = |what: &str, done: usize, total: usize| {

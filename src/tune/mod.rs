@@ -9,6 +9,7 @@
 
 pub mod app;
 pub mod closed_form;
+pub mod costs;
 pub mod grid;
 pub mod measure;
 pub mod objective;
@@ -24,19 +25,6 @@ use grid::{Grid, Setting};
 use measure::{Exposure, Metrics};
 use objective::{Objective, Verdict};
 
-/// Prober CPU per probe by mechanism, microseconds: probebench's own measured costs
-/// (README "Performance": criterion round trips against an in-process target), used to
-/// price a setting per node. Documented in docs/tune.md.
-pub fn mechanism_cost_us(mechanism: &str) -> f64 {
-    match mechanism {
-        "exec" => 700.0,
-        "http" => 70.0,
-        "grpc" => 150.0,
-        "tcp" => 30.0,
-        _ => 50.0,
-    }
-}
-
 /// What the tuner was asked.
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -51,6 +39,8 @@ pub struct Request {
     /// Extra rounds of 4× exposure for candidates whose verdicts are unresolved.
     pub max_extensions: u32,
     pub pods_per_node: u32,
+    /// What a probe costs, by mechanism (measured baseline or built-in table).
+    pub costs: costs::MechanismCosts,
 }
 
 /// One measured setting.
@@ -104,7 +94,7 @@ fn cpu_percent(req: &Request, setting: &Setting, m: &Metrics) -> f64 {
             let rate = 1.0 / f64::from(s.period_seconds.max(1));
             let w = if t == spec::ProbeType::Startup { rate * 0.01 } else { rate };
             weights += w;
-            cost += w * mechanism_cost_us(mechanism_of(c, t));
+            cost += w * req.costs.cost_us(mechanism_of(c, t));
         }
     }
     let per_probe_us = if weights > 0.0 { cost / weights } else { 0.0 };
@@ -219,5 +209,10 @@ pub fn run(req: &Request, progress: &(dyn Fn(&str, usize, usize) + Sync)) -> Out
                 .to_string(),
         );
     }
+    let c = &req.costs;
+    notes.push(format!(
+        "CPU per node prices a probe at exec {:.0}, httpGet {:.0}, grpc {:.0}, tcpSocket {:.0} µs of prober CPU ({})",
+        c.exec_us, c.http_us, c.grpc_us, c.tcp_us, c.source
+    ));
     Outcome { candidates, best, objectives: req.objectives.clone(), notes, base_pod_days: req.exposure.pod_days() }
 }
