@@ -7,8 +7,10 @@
 use std::io::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use hdrhistogram::serialization::V2DeflateSerializer;
-use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
+use base64::Engine as _;
+use hdrhistogram::Histogram;
+use hdrhistogram::serialization::interval_log::{IntervalLogIterator, IntervalLogWriterBuilder, LogEntry, Tag};
+use hdrhistogram::serialization::{Deserializer, V2DeflateSerializer};
 
 use crate::measure::hist::Metric;
 use crate::measure::recorder::IntervalSet;
@@ -89,6 +91,41 @@ impl<W: Write> HlogWriter<W> {
 }
 
 /// Seconds since the epoch, for BaseTime.
+/// One decoded interval line of an interval log.
+pub struct HlogInterval {
+    pub tag: Option<String>,
+    /// Seconds since the log's base time (the measured window's start).
+    pub start_s: f64,
+    pub duration_s: f64,
+    pub histogram: Histogram<u64>,
+}
+
+/// Every interval line of an interval log, in order, decoded with the hdrhistogram crate's
+/// own log iterator and V2 deserializer (the crate keeps its base64 step private). An error
+/// carries the 1-based entry number and what went wrong; comment and header lines are skipped.
+pub fn read_intervals(bytes: &[u8]) -> impl Iterator<Item = Result<HlogInterval, (usize, String)>> + '_ {
+    let mut de = Deserializer::new();
+    IntervalLogIterator::new(bytes).enumerate().filter_map(move |(i, entry)| {
+        let entry = match entry {
+            Ok(LogEntry::Interval(line)) => line,
+            Ok(_) => return None,
+            Err(e) => return Some(Err((i + 1, format!("unreadable entry: {e:?}")))),
+        };
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(entry.encoded_histogram())
+            .map_err(|e| (i + 1, format!("histogram is not base64: {e}")))
+            .and_then(|raw| {
+                de.deserialize(&mut raw.as_slice()).map_err(|e| (i + 1, format!("histogram does not decode: {e:?}")))
+            });
+        Some(decoded.map(|histogram| HlogInterval {
+            tag: entry.tag().map(|t| t.as_str().to_string()),
+            start_s: entry.start_timestamp().as_secs_f64(),
+            duration_s: entry.duration().as_secs_f64(),
+            histogram,
+        }))
+    })
+}
+
 pub fn unix_now_s() -> f64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
 }

@@ -5,10 +5,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use base64::Engine as _;
-use hdrhistogram::Histogram;
-use hdrhistogram::serialization::Deserializer;
-use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
 use serde::Deserialize;
 
 use super::sparse::Sparse;
@@ -263,24 +259,14 @@ type PerSecond = BTreeMap<(String, u64), Sparse>;
 pub fn read_interval_log(path: &Path) -> Result<PerSecond, LoadError> {
     let bytes = read(path)?;
     let mut out = PerSecond::new();
-    let mut de = Deserializer::new();
-    let bad = |line: usize, what: String| LoadError::BadHistogram { path: path.to_path_buf(), line, what };
-    for (i, entry) in IntervalLogIterator::new(&bytes).enumerate() {
-        let entry = entry.map_err(|e| bad(i + 1, format!("unreadable interval log entry: {e:?}")))?;
-        let LogEntry::Interval(h) = entry else {
+    for line in crate::report::hlog::read_intervals(&bytes) {
+        let line = line.map_err(|(line, what)| LoadError::BadHistogram { path: path.to_path_buf(), line, what })?;
+        let Some(tag) = line.tag else {
             continue;
         };
-        let Some(tag) = h.tag() else {
-            continue;
-        };
-        let raw = base64::engine::general_purpose::STANDARD
-            .decode(h.encoded_histogram())
-            .map_err(|e| bad(i + 1, format!("histogram is not base64: {e}")))?;
-        let hist: Histogram<u64> =
-            de.deserialize(&mut raw.as_slice()).map_err(|e| bad(i + 1, format!("histogram does not decode: {e:?}")))?;
         // Interval starts are whole seconds from the measured window's start.
-        let second = h.start_timestamp().as_secs_f64().round() as u64;
-        out.entry((tag.as_str().to_string(), second)).or_default().merge(&Sparse::of(&hist));
+        let second = line.start_s.round() as u64;
+        out.entry((tag, second)).or_default().merge(&Sparse::of(&line.histogram));
     }
     Ok(out)
 }

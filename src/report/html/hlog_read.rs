@@ -4,10 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use base64::Engine as _;
 use hdrhistogram::Histogram;
-use hdrhistogram::serialization::Deserializer;
-use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
 use thiserror::Error;
 
 /// One interval of one tag: figures in nanoseconds.
@@ -39,28 +36,22 @@ pub enum HlogReadError {
 /// Decode every interval line of `bytes`.
 pub fn read(bytes: &[u8]) -> Result<HlogData, HlogReadError> {
     let mut out = HlogData::default();
-    let mut de = Deserializer::new();
-    for (i, entry) in IntervalLogIterator::new(bytes).enumerate() {
-        let err = |message: String| HlogReadError::Entry { entry: i + 1, message };
-        let entry = entry.map_err(|e| err(format!("{e:?}")))?;
-        let LogEntry::Interval(line) = entry else {
-            continue;
-        };
-        let tag = line.tag().map_or_else(String::new, |t| t.as_str().to_string());
-        let raw = base64::engine::general_purpose::STANDARD
-            .decode(line.encoded_histogram())
-            .map_err(|e| err(format!("base64: {e}")))?;
-        let h: Histogram<u64> = de.deserialize(&mut raw.as_slice()).map_err(|e| err(format!("histogram: {e:?}")))?;
+    for line in crate::report::hlog::read_intervals(bytes) {
+        let line = line.map_err(|(entry, message)| HlogReadError::Entry { entry, message })?;
+        let tag = line.tag.unwrap_or_default();
+        let h = line.histogram;
         out.intervals.entry(tag.clone()).or_default().push(IntervalStats {
-            start_s: line.start_timestamp().as_secs_f64(),
-            duration_s: line.duration().as_secs_f64(),
+            start_s: line.start_s,
+            duration_s: line.duration_s,
             count: h.len(),
             p50_ns: h.value_at_quantile(0.5),
             p99_ns: h.value_at_quantile(0.99),
             max_ns: h.max(),
         });
         match out.merged.get_mut(&tag) {
-            Some(m) => m.add(&h).map_err(|e| err(format!("merging: {e:?}")))?,
+            Some(m) => {
+                m.add(&h).map_err(|e| HlogReadError::Entry { entry: 0, message: format!("merging {tag}: {e:?}") })?
+            }
             None => {
                 let mut m = h;
                 // Later intervals may reach past this one's range.
