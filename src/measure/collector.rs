@@ -36,9 +36,9 @@ pub struct Peaks {
 /// What the collector hands back when every producer has gone.
 #[derive(Debug, Default)]
 pub struct Collected {
-    /// The interval log, when it was kept in memory (no `hlog_path`).
+    /// The interval log, when it was kept in memory (`HlogOutput::Memory`).
     pub hlog: Vec<u8>,
-    /// The file the interval log was streamed to (`CollectorConfig::hlog_path`).
+    /// The file the interval log was streamed to (`HlogOutput::File`).
     pub hlog_file: Option<std::path::PathBuf>,
     /// Interval-log lines that could not be written (a full disk, say).
     pub hlog_errors: u64,
@@ -67,11 +67,24 @@ pub struct CollectorConfig {
     pub now_ns: fn() -> u64,
     /// Sample fds/RSS/children once a second (off in tests).
     pub sample: bool,
-    /// Stream the interval log to this file as the run goes (memory stays flat however
-    /// long the run); `None` keeps it in memory.
-    pub hlog_path: Option<std::path::PathBuf>,
+    /// Where the interval log goes.
+    pub hlog: HlogOutput,
     /// Sees each interval's merged set as it is written (live metrics).
     pub tap: Option<IntervalTap>,
+}
+
+/// Where the collector writes the interval log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum HlogOutput {
+    /// Nobody will read it (no results directory, calibration): not built at all, so
+    /// nothing grows with the run's length.
+    #[default]
+    Off,
+    /// Built in memory and handed back in [`Collected::hlog`] (tests).
+    Memory,
+    /// Streamed to this file as the run goes, flushed each interval: memory stays flat
+    /// however long the run, and an interrupted run keeps every second written.
+    File(std::path::PathBuf),
 }
 
 /// A reader of each finished interval (e.g. the Prometheus feeder), shared so the engine's
@@ -91,10 +104,14 @@ pub fn run(
     rx: Receiver<Box<IntervalSet>>,
     mut on_interval: impl FnMut(&IntervalSummary),
 ) -> Collected {
-    let (sink, hlog_file) = match cfg.hlog_path.as_ref().map(|p| (std::fs::File::create(p), p)) {
-        Some((Ok(f), p)) => (HlogSink::File(std::io::BufWriter::new(f)), Some(p.clone())),
-        // Unwritable: keep it in memory rather than lose it; results.rs writes it whole.
-        Some((Err(_), _)) | None => (HlogSink::Memory(Vec::new()), None),
+    let (sink, hlog_file) = match &cfg.hlog {
+        HlogOutput::Off => (HlogSink::Off, None),
+        HlogOutput::Memory => (HlogSink::Memory(Vec::new()), None),
+        HlogOutput::File(p) => match std::fs::File::create(p) {
+            Ok(f) => (HlogSink::File(std::io::BufWriter::new(f)), Some(p.clone())),
+            // Unwritable: keep it in memory rather than lose it; results.rs writes it whole.
+            Err(_) => (HlogSink::Memory(Vec::new()), None),
+        },
     };
     let mut log = HlogWriter::new(sink, cfg.base_unix_s, &cfg.tags);
     let mut open: BTreeMap<u64, Box<IntervalSet>> = BTreeMap::new();
@@ -162,6 +179,7 @@ pub fn run(
     }
     out.hlog_errors = log.errors;
     match log.finish() {
+        HlogSink::Off => {}
         HlogSink::Memory(buf) => out.hlog = buf,
         HlogSink::File(mut f) => {
             if std::io::Write::flush(&mut f).is_err() {
@@ -175,6 +193,7 @@ pub fn run(
 
 /// Where the interval log goes.
 enum HlogSink {
+    Off,
     Memory(Vec<u8>),
     File(std::io::BufWriter<std::fs::File>),
 }
@@ -182,13 +201,14 @@ enum HlogSink {
 impl std::io::Write for HlogSink {
     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
         match self {
+            HlogSink::Off => Ok(b.len()),
             HlogSink::Memory(v) => v.write(b),
             HlogSink::File(f) => f.write(b),
         }
     }
     fn flush(&mut self) -> std::io::Result<()> {
         match self {
-            HlogSink::Memory(_) => Ok(()),
+            HlogSink::Off | HlogSink::Memory(_) => Ok(()),
             HlogSink::File(f) => f.flush(),
         }
     }
@@ -239,7 +259,7 @@ mod tests {
                 recycle: vec![r0tx, r1tx],
                 now_ns: zero,
                 sample: false,
-                hlog_path: None,
+                hlog: HlogOutput::Memory,
                 tap: None,
             },
             rx,

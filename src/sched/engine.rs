@@ -87,8 +87,8 @@ pub struct EngineConfig {
     pub max_events: usize,
     /// Sample fds/RSS/children once a second.
     pub sample: bool,
-    /// Stream the interval log here as the run goes (`None`: kept in memory).
-    pub hlog_path: Option<std::path::PathBuf>,
+    /// Where the interval log goes (default: nowhere).
+    pub hlog: crate::measure::collector::HlogOutput,
     /// Sees each finished interval (live metrics).
     pub tap: Option<crate::measure::collector::IntervalTap>,
 }
@@ -191,7 +191,7 @@ pub fn run_phase(
     let (win_tx, win_rx) = sync_channel::<Window>(1);
     let tags = fleet.tags();
     let sample = cfg.sample;
-    let hlog_path = cfg.hlog_path.clone();
+    let hlog = cfg.hlog.clone();
     let tap = cfg.tap.clone();
     let collector = std::thread::Builder::new()
         .name("pb-collect".into())
@@ -211,7 +211,7 @@ pub fn run_phase(
                     recycle,
                     now_ns: mono_now_ns,
                     sample,
-                    hlog_path,
+                    hlog,
                     tap,
                 },
                 out_rx,

@@ -21,6 +21,7 @@ use super::{CommandError, CommandResult};
 use crate::cli::OutputFormat;
 use crate::kubelet::config::{CrashLoopProfile, KubeletConfig, Version};
 use crate::lifecycle::{Admin, LifecycleSetup};
+use crate::measure::collector::HlogOutput;
 use crate::measure::collector::IntervalSummary;
 use crate::report::prometheus::{self, Registry, RunInfo};
 use crate::report::results_dir::{self, write_whole};
@@ -259,7 +260,7 @@ fn engine_config(plan: &Plan, phase: &scenario::PhasePlan, fleet_rate: f64, real
         drain_ns: plan.drain_ns,
         max_events: 100_000,
         sample: true,
-        hlog_path: None,
+        hlog: HlogOutput::Off,
         tap: None,
     }
 }
@@ -408,8 +409,8 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CommandResult {
         };
         // The interval log streams to the run directory as the run goes (memory stays flat);
         // results.rs gives it its final name.
-        if plan.outputs.hlog {
-            cfg.hlog_path = run_dir.as_ref().map(|(_, d)| d.join(format!(".{}.intervals.hlog.partial", phase.name)));
+        if let (true, Some((_, d))) = (plan.outputs.hlog, &run_dir) {
+            cfg.hlog = HlogOutput::File(d.join(format!(".{}.intervals.hlog.partial", phase.name)));
         }
         // Exec probes in containers that declare ports get their pods served too (the
         // command may be a health client dialling its own pod).
@@ -453,7 +454,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CommandResult {
                 duration_ns: plan.calibration_ns,
                 sample: false,
                 max_events: 0,
-                hlog_path: None,
+                hlog: HlogOutput::Off,
                 tap: None,
                 scheduler: if plan.lifecycle { SchedulerKind::Hires } else { cfg.scheduler },
                 ..cfg
