@@ -680,6 +680,26 @@ mod tests {
     }
 
     #[test]
+    fn group_behaviours_are_checked_at_load_with_their_path() {
+        let pods = |b: &str| {
+            format!(
+                "kind: Scenario\npods:\n- name: w\n  behaviour: {b}\n  template:\n    spec:\n      containers:\n      - name: c\n        image: x\n        livenessProbe: {{tcpSocket: {{port: 80}}}}\n"
+            )
+        };
+        // `healthy` names the default: no annotation needed.
+        let plan = load_str("s.yaml", &pods("healthy"), Path::new(".")).unwrap();
+        assert!(plan.phases[0].pods[0].behaviour.is_none());
+        let errs = load_str("s.yaml", &pods("sickly"), Path::new(".")).unwrap_err();
+        let t = errs[0].to_string();
+        assert!(t.contains("pods[0].behaviour") && t.contains("sickly"), "{t}");
+        // A mapping is checked in the targets' vocabulary.
+        let errs = load_str("s.yaml", &pods("{phases: [{respond: {status: 99999}}]}"), Path::new(".")).unwrap_err();
+        assert!(errs[0].to_string().contains("pods[0].behaviour"), "{:?}", errs);
+        let plan = load_str("s.yaml", &pods("{phases: [{respond: {status: 503}}]}"), Path::new(".")).unwrap();
+        assert!(plan.phases[0].pods[0].behaviour.is_some());
+    }
+
+    #[test]
     fn manifests_resolve_relative_to_the_scenario() {
         let dir = std::env::temp_dir().join(format!("pb-scn-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("sub")).unwrap();
