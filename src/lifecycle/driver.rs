@@ -265,10 +265,7 @@ fn record_completion(
     let intended = start + call.intended_ns;
     let series = usize::from(call.series);
     if rec.measured(intended) && series < rec.series.len() {
-        rec.record(series, Metric::StartLag, started.saturating_sub(intended), finished);
-        rec.record(series, Metric::Latency, finished.saturating_sub(started), finished);
-        rec.record(series, Metric::CorrectedLatency, finished.saturating_sub(intended), finished);
-        rec.count_finished(series, finished, outcome.errored, outcome.result);
+        rec.record_finished(series, intended, started, finished, outcome.errored, outcome.result);
     }
     if let (Some(m), Some(key)) = (&world.metrics, call.key) {
         let result = if outcome.errored {

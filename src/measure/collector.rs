@@ -164,7 +164,7 @@ pub fn run(
             }
             let summary = IntervalSummary {
                 t_s: idx * cfg.interval_ns / 1_000_000_000,
-                probes: set.probes.iter().sum(),
+                probes: set.finished(),
                 lag_p99_us: lag.value_at_quantile(0.99) as f64 / 1e3,
                 lag_max_us: lag.max() as f64 / 1e3,
             };

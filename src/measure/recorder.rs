@@ -83,8 +83,6 @@ pub struct IntervalSet {
     /// Interval number since the measured window began (0 = first second).
     pub index: u64,
     pub series: Vec<MetricSet>,
-    /// Finished probes per series in this interval.
-    pub probes: Vec<u64>,
     /// Finished probes per series in this interval by outcome: success (warnings
     /// excluded), warning, failure, errored — what live metrics count.
     pub results: Vec<[u64; 4]>,
@@ -96,7 +94,6 @@ impl IntervalSet {
             producer: 0,
             index: 0,
             series: (0..series).map(|_| MetricSet::default()).collect(),
-            probes: vec![0; series],
             results: vec![[0; 4]; series],
         }
     }
@@ -104,9 +101,6 @@ impl IntervalSet {
     pub fn add(&mut self, o: &IntervalSet) {
         for (a, b) in self.series.iter_mut().zip(o.series.iter()) {
             a.add(b);
-        }
-        for (a, b) in self.probes.iter_mut().zip(o.probes.iter()) {
-            *a += b;
         }
         for (a, b) in self.results.iter_mut().zip(o.results.iter()) {
             for (x, y) in a.iter_mut().zip(b) {
@@ -119,12 +113,16 @@ impl IntervalSet {
         for s in &mut self.series {
             s.reset();
         }
-        self.probes.iter_mut().for_each(|p| *p = 0);
         self.results.iter_mut().for_each(|r| *r = [0; 4]);
     }
 
     pub fn is_empty(&self) -> bool {
         self.series.iter().all(MetricSet::is_empty)
+    }
+
+    /// Probes that finished in this interval, over every series and outcome.
+    pub fn finished(&self) -> u64 {
+        self.results.iter().flatten().sum()
     }
 }
 
@@ -194,6 +192,25 @@ impl Recorder {
         self.series[series].metrics.record(metric, value_ns);
     }
 
+    /// A measured probe that finished: its start lag, latency and corrected latency (all
+    /// against `intended_ns`, the worker's grid time) and its outcome counted — the one
+    /// bookkeeping every producer (shard, naive lane, lifecycle loop) does per probe.
+    #[inline]
+    pub fn record_finished(
+        &mut self,
+        series: usize,
+        intended_ns: u64,
+        started_ns: u64,
+        finished_ns: u64,
+        errored: bool,
+        result: ProbeResult,
+    ) {
+        self.record(series, Metric::StartLag, started_ns.saturating_sub(intended_ns), finished_ns);
+        self.record(series, Metric::Latency, finished_ns.saturating_sub(started_ns), finished_ns);
+        self.record(series, Metric::CorrectedLatency, finished_ns.saturating_sub(intended_ns), finished_ns);
+        self.count_finished(series, finished_ns, errored, result);
+    }
+
     /// Count a measured probe that finished at `now_ns`: the run's counters by outcome, and
     /// the current interval's (probes/s and live metrics per interval). An errored probe
     /// counts as errored whatever its result (the kubelet discards it).
@@ -211,7 +228,6 @@ impl Recorder {
         if self.interval.is_some() {
             self.roll(now_ns);
             if let Some(iv) = self.interval.as_mut() {
-                iv.probes[series] += 1;
                 iv.results[series][class] += 1;
             }
         }
@@ -251,7 +267,7 @@ impl Recorder {
         let (Some(link), Some(cur)) = (self.link.as_ref(), self.interval.as_mut()) else {
             return;
         };
-        if cur.is_empty() && cur.probes.iter().all(|&p| p == 0) {
+        if cur.is_empty() && cur.finished() == 0 {
             cur.index = next_index;
             return;
         }
@@ -305,7 +321,7 @@ mod tests {
         let mut first = rx.try_recv().unwrap();
         assert_eq!(first.index, 0);
         assert_eq!(first.series[0].get(Metric::Latency).len(), 1);
-        assert_eq!(first.probes[0], 1);
+        assert_eq!(first.results[0].iter().sum::<u64>(), 1);
         first.reset();
         rtx.send(first).unwrap();
         r.flush();

@@ -1,6 +1,6 @@
-//! File descriptors and ephemeral ports: raise RLIMIT_NOFILE to the hard limit at start and
-//! read the machine's limits. Checking a plan against them is the preflight's job
-//! (`sched::preflight`).
+//! File descriptors and ephemeral ports: raise RLIMIT_NOFILE to the hard limit at start, and
+//! the limits as the summary reports them. Reading the machine (`SystemFacts`) and checking
+//! a plan against it is the preflight's job (`sched::preflight`).
 
 use nix::sys::resource::{Resource, getrlimit, setrlimit};
 use serde::Serialize;
@@ -32,36 +32,6 @@ pub fn raise_nofile() -> (u64, u64) {
             }
         }
         Err(_) => (1024, 1024),
-    }
-}
-
-/// Ports in net.ipv4.ip_local_port_range (28,232 with the default 32768–60999).
-pub fn ephemeral_port_count() -> u64 {
-    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-        .ok()
-        .and_then(|s| {
-            let mut it = s.split_whitespace().map(|v| v.parse::<u64>().ok());
-            let lo = it.next()??;
-            let hi = it.next()??;
-            Some(hi.saturating_sub(lo) + 1)
-        })
-        .unwrap_or(28_232)
-}
-
-impl MachineLimits {
-    /// Raise the fd limit and read the rest.
-    pub fn raise_and_read() -> Self {
-        let (nofile, nofile_hard) = raise_nofile();
-        MachineLimits {
-            nofile,
-            nofile_hard,
-            ephemeral_ports: ephemeral_port_count(),
-            time_wait_s: 60,
-            tw_reuse_loopback: std::fs::read_to_string("/proc/sys/net/ipv4/tcp_tw_reuse")
-                .ok()
-                .and_then(|s| s.trim().parse::<u32>().ok())
-                .is_some_and(|v| v == 1 || v == 2),
-        }
     }
 }
 

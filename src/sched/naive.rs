@@ -23,7 +23,7 @@ use super::shard::{EventKind, EventRecord};
 use crate::kubelet::{ContainerView, PodView, ProbeWorker, RunState, StartupHold, Tick};
 use crate::measure::recorder::IntervalLink;
 use crate::measure::{Metric, Recorder};
-use crate::probe::{Outcome, ProbeResult};
+use crate::probe::Outcome;
 use crate::spec::ProbeType;
 
 /// Recording lanes: tasks record into `lane = worker % lanes` under a mutex (uncontended
@@ -276,23 +276,12 @@ async fn worker_task(
         }
         if let Ok(mut l) = shared.lanes[lane].lock() {
             if measured {
-                l.rec.record(series, Metric::StartLag, started_ns.saturating_sub(intended), finished);
-                l.rec.record(series, Metric::Latency, finished.saturating_sub(started_ns), finished);
-                l.rec.record(series, Metric::CorrectedLatency, finished.saturating_sub(intended), finished);
-                l.rec.count_finished(series, finished, outcome.errored, outcome.result);
+                l.rec.record_finished(series, intended, started_ns, finished, outcome.errored, outcome.result);
                 if update.is_some() {
                     l.rec.counters(series).published += 1;
                 }
             }
-            let kind = if outcome.errored {
-                Some(EventKind::Errored)
-            } else {
-                match outcome.result {
-                    ProbeResult::Warning => Some(EventKind::Warning),
-                    ProbeResult::Failure | ProbeResult::Unknown => Some(EventKind::Failed),
-                    ProbeResult::Success => None,
-                }
-            };
+            let kind = EventKind::of(outcome.errored, outcome.result);
             let mut push = |kind, output: Option<Box<str>>| {
                 if l.events.len() < l.max_events {
                     l.events.push(EventRecord { t_ns: finished, pod, template, kind, output });

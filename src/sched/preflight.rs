@@ -59,6 +59,19 @@ pub struct SystemFacts {
     pub cap_net_bind_service: bool,
 }
 
+/// The summary's view of the same facts (read once, for the preflight and the summary).
+impl From<&SystemFacts> for super::limits::MachineLimits {
+    fn from(f: &SystemFacts) -> Self {
+        super::limits::MachineLimits {
+            nofile: f.nofile_soft,
+            nofile_hard: f.nofile_hard,
+            ephemeral_ports: f.ephemeral_ports(),
+            time_wait_s: TIME_WAIT_S,
+            tw_reuse_loopback: matches!(f.tcp_tw_reuse, 1 | 2),
+        }
+    }
+}
+
 impl SystemFacts {
     /// Raise the soft fd limit to the hard limit, then read the rest from /proc. A file
     /// that cannot be read gives the kernel's default (noted by nothing: the defaults are

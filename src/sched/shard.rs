@@ -101,6 +101,20 @@ pub enum EventKind {
     Published(CachedResult),
 }
 
+impl EventKind {
+    /// The event a finished probe emits, if any (a plain success emits none).
+    pub fn of(errored: bool, result: ProbeResult) -> Option<EventKind> {
+        if errored {
+            return Some(EventKind::Errored);
+        }
+        match result {
+            ProbeResult::Warning => Some(EventKind::Warning),
+            ProbeResult::Failure | ProbeResult::Unknown => Some(EventKind::Failed),
+            ProbeResult::Success => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventRecord {
     pub t_ns: u64,
@@ -407,7 +421,9 @@ impl ShardCore {
         self.in_flight[k] = self.in_flight[k].saturating_sub(1);
         let now = clock.now_ns().max(c.finished_ns);
         self.finish(c, now, clock, disp);
-        // A slot freed: start the probes the bound held back, oldest first.
+        // A slot freed: start the probes the bound held back, oldest first (one clock read
+        // for the batch, as `fire` does per wake-up).
+        let now = clock.now_ns();
         while self.in_flight[k] < self.cfg.bounds[k].max(1) {
             let Some(q) = self.queues[k].pop_front() else {
                 break;
@@ -415,7 +431,6 @@ impl ShardCore {
             if self.wheel.payload(q.worker).state != WorkerState::Busy {
                 continue;
             }
-            let now = clock.now_ns();
             if self.rec.measured(q.intended_ns) {
                 let series = usize::from(self.hot[q.template as usize].series);
                 self.rec.counters(series).bound_wait_ns += now.saturating_sub(q.dispatched_ns);
@@ -434,11 +449,7 @@ impl ShardCore {
         let intended = c.start.intended_ns;
         let finished = c.finished_ns;
         if self.rec.measured(intended) {
-            let started = c.started_ns;
-            self.rec.record(series, Metric::StartLag, started.saturating_sub(intended), finished);
-            self.rec.record(series, Metric::Latency, finished.saturating_sub(started), finished);
-            self.rec.record(series, Metric::CorrectedLatency, finished.saturating_sub(intended), finished);
-            self.rec.count_finished(series, finished, c.errored, c.result);
+            self.rec.record_finished(series, intended, c.started_ns, finished, c.errored, c.result);
         }
         let slot = self.wheel.payload_mut(w);
         if slot.state == WorkerState::Busy {
@@ -451,16 +462,7 @@ impl ShardCore {
         } else {
             slot.kubelet.record(c.result.counts_as_success())
         };
-        let kind = if c.errored {
-            Some(EventKind::Errored)
-        } else {
-            match c.result {
-                ProbeResult::Warning => Some(EventKind::Warning),
-                ProbeResult::Failure | ProbeResult::Unknown => Some(EventKind::Failed),
-                ProbeResult::Success => None,
-            }
-        };
-        if let Some(kind) = kind {
+        if let Some(kind) = EventKind::of(c.errored, c.result) {
             self.event(finished, w, kind, c.output);
         }
         if let Some(u) = update {

@@ -359,7 +359,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CommandResult {
     if checks.worst() != preflight::Status::Ok {
         eprint!("{}", checks.render());
     }
-    let machine = MachineLimits::raise_and_read();
+    let machine = MachineLimits::from(&facts);
     let metrics = match args.metrics {
         None => None,
         Some(addr) => {

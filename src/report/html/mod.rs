@@ -19,13 +19,11 @@ pub mod tables;
 pub mod units;
 pub mod watch;
 
-use std::fs;
-use std::io::{self, Write as _};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use crate::report::results_dir;
 
 /// The file written into the run directory.
 pub const REPORT_FILE: &str = "report.html";
@@ -59,26 +57,8 @@ pub fn render_report(run_dir: &Path) -> Result<String, ReportError> {
 pub fn write_report(run_dir: &Path) -> Result<PathBuf, ReportError> {
     let text = render_report(run_dir)?;
     let path = run_dir.join(REPORT_FILE);
-    let write_err = |source| ReportError::Write { path: path.clone(), source };
-    match results_dir::write_whole(run_dir, REPORT_FILE, text.as_bytes()) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-            replace_whole(&path, text.as_bytes()).map_err(write_err)?
-        }
-        Err(e) => return Err(write_err(e)),
-    }
+    crate::report::write_whole(&path, text.as_bytes())
+        .map_err(|source| ReportError::Write { path: path.clone(), source })?;
     Ok(path)
 }
 
-/// Write `bytes` over `path` whole: a synced temporary file beside it, renamed over it.
-fn replace_whole(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
-    {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
-    fs::rename(&tmp, path)
-}
