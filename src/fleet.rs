@@ -32,7 +32,7 @@ pub enum FleetError {
 }
 
 fn targets_max() -> u64 {
-    u64::from(probebench_targets::MAX_PODS)
+    u64::from(probebench_targets::max_pods())
 }
 
 /// The alphabet of Kubernetes' generated name suffixes (k8s.io/apimachinery rand.String):

@@ -446,13 +446,15 @@ impl Validator {
         let mut out = Vec::new();
         for (i, p) in raw.into_iter().enumerate() {
             let path = format!("{path}[{i}]");
+            // As many as the pod address range holds (PROBEBENCH_POD_NET may shorten it).
+            let max_pods = probebench_targets::max_pods();
             let replicas = match p.replicas {
                 None => None,
-                Some(r) if (1..=i64::from(crate::sched::fleet::MAX_PODS)).contains(&r) => Some(r as u32),
+                Some(r) if (1..=i64::from(max_pods)).contains(&r) => Some(r as u32),
                 Some(r) => {
                     self.err(
                         format!("{path}.replicas"),
-                        format!("Invalid value: {r}: must be between 1 and {}", crate::sched::fleet::MAX_PODS),
+                        format!("Invalid value: {r}: must be between 1 and {max_pods}"),
                     );
                     None
                 }

@@ -31,7 +31,7 @@ pub struct SimulateArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// The kubelet version whose behaviour to follow (1.20 … 1.35).
-    #[arg(long, default_value = "1.35", value_parser = parse_version)]
+    #[arg(long, default_value = "1.35", value_parser = Version::parse_supported)]
     pub kubelet_version: Version,
     /// How long the kubelet has been running when the pods arrive: `0s` makes new probe
     /// workers sleep a random part of their period first (as after a kubelet restart).
@@ -39,7 +39,7 @@ pub struct SimulateArgs {
     pub kubelet_uptime: u64,
     /// Crash-loop back-off: `default` (10 s → 5 min), `reduced` (1 s → 60 s, the
     /// ReduceDefaultCrashLoopBackOffDecay gate) or a node maximum like `max=30s`.
-    #[arg(long, default_value = "default", value_parser = parse_crash_loop)]
+    #[arg(long, default_value = "default", value_parser = CrashLoopProfile::parse)]
     pub crash_loop: CrashLoopProfile,
     /// Pods per node (each node has its own serial image puller and timing grids).
     #[arg(long, default_value_t = 110)]
@@ -60,19 +60,11 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     humantime::parse_duration(s).map_err(|e| format!("{e} (use e.g. 90s, 10m, 1h)"))
 }
 
-fn parse_version(s: &str) -> Result<Version, String> {
-    Version::parse_supported(s)
-}
-
-pub fn parse_uptime(s: &str) -> Result<u64, String> {
+fn parse_uptime(s: &str) -> Result<u64, String> {
     if s == "long" {
         return Ok(24 * 3600 * SECOND);
     }
     parse_duration(s).map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
-}
-
-fn parse_crash_loop(s: &str) -> Result<CrashLoopProfile, String> {
-    CrashLoopProfile::parse(s)
 }
 
 fn invalid(errs: impl IntoIterator<Item = String>) -> CommandError {

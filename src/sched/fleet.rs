@@ -96,10 +96,6 @@ pub struct GroupInput {
 
 const S: u64 = 1_000_000_000;
 
-/// Pods the loopback address scheme can address (127.1.0.0 – 127.255.255.255), as in the
-/// targets crate's `pod_ip`.
-pub const MAX_PODS: u32 = 255 * 65536;
-
 impl Fleet {
     /// Build the fleet; probes this build or run cannot really execute (see
     /// [`Capabilities`]) run as noop stand-ins, listed in `stand_ins`.

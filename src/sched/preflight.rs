@@ -293,7 +293,10 @@ impl Demand {
 
 /// Host (None: the pod's address) and resolved port of a socket probe; None when the port
 /// cannot be resolved (that probe errors at probe time, as in the kubelet: no connection).
-fn destination(action: Option<Action<'_>>, container: &crate::spec::Container) -> Option<(Option<String>, u16)> {
+pub(crate) fn destination(
+    action: Option<Action<'_>>,
+    container: &crate::spec::Container,
+) -> Option<(Option<String>, u16)> {
     let host = |h: &Option<String>| h.clone().filter(|h| !h.is_empty());
     match action? {
         Action::TcpSocket(t) => Some((host(&t.host), resolve_port(&t.port, container).ok()?)),

@@ -199,8 +199,8 @@ impl ShardCore {
                 }
                 pods.push((containers.len() as u32, g.containers.len() as u32));
                 for c in &g.containers {
-                    // For this engine every container runs from the start with ID 1; the
-                    // pod lifecycle feeds real views through `set_container`.
+                    // For this engine every container runs from the start with ID 1 (the
+                    // pod lifecycle runs in crate::lifecycle, not in the shards).
                     let container = containers.len() as u32;
                     containers.push(ContainerSlot {
                         view: ContainerView {
@@ -521,24 +521,6 @@ impl ShardCore {
     fn pod_view(&self, container: u32) -> PodView {
         let c = &self.containers[container as usize];
         PodView { terminal: c.terminal, deleting: c.deleting, restart_never: c.restart_never, container: Some(c.view) }
-    }
-
-    /// Feed a container's new state (the pod lifecycle's hook: restarts give a new ID).
-    pub fn set_container(&mut self, container: u32, view: ContainerView) {
-        if let Some(c) = self.containers.get_mut(container as usize) {
-            c.view = view;
-        }
-    }
-
-    /// Mark a local pod terminal (Failed/Succeeded) or deleting.
-    pub fn set_pod(&mut self, local_pod: u32, terminal: bool, deleting: bool) {
-        let Some(&(first, n)) = self.pods.get(local_pod as usize) else {
-            return;
-        };
-        for c in &mut self.containers[first as usize..(first + n) as usize] {
-            c.terminal = terminal;
-            c.deleting = deleting;
-        }
     }
 
     /// At the drain deadline: whatever is still in flight or queued is unfinished.

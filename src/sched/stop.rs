@@ -65,9 +65,7 @@ extern "C" fn on_signal(_: nix::libc::c_int) {
             nix::libc::_exit(130);
         }
     }
-    if REASON.compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst).is_ok() {
-        STOP_AT_NS.store(mono_now_ns().max(1), Ordering::SeqCst);
-    }
+    request(StopReason::Interrupted);
 }
 
 /// Route SIGINT and SIGTERM to the stop flag (the second one exits with 130).

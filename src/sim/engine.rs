@@ -590,11 +590,6 @@ impl Simulation {
         events.append(&mut self.events.emitted);
     }
 
-    /// Whether the pod is Ready now, and its restarts (the live summary samples these).
-    pub fn pod_ready(&self, pod: u32) -> bool {
-        self.pods.get(pod as usize).is_some_and(|p| p.kubelet.ready())
-    }
-
     /// End a live run at `now` and collect what a virtual run collects.
     pub fn finish_live(mut self, now: u64) -> SimResult {
         self.now = now.max(self.now);

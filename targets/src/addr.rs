@@ -50,6 +50,12 @@ pub fn parse_pod_net(v: &str) -> Option<u8> {
     }
 }
 
+/// Pods addressable from where the range starts now ([`MAX_PODS`] by default; fewer when
+/// `PROBEBENCH_POD_NET` moves the start up).
+pub fn max_pods() -> u32 {
+    max_pods_from(pod_net_base())
+}
+
 /// Pods addressable from `base`.
 fn max_pods_from(base: u8) -> u32 {
     (256 - u32::from(base)) * 65536

@@ -17,7 +17,7 @@ mod process;
 mod seed;
 pub mod server;
 
-pub use addr::{MAX_PODS, PodIndexOutOfRange, pod_index, pod_ip};
+pub use addr::{MAX_PODS, PodIndexOutOfRange, max_pods, pod_index, pod_ip};
 pub use behaviour::{
     Behaviour, BehaviourError, BehaviourFile, Instance, Reply, ReplyKind, Request, parse_behaviour,
     parse_behaviour_file,

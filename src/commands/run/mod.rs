@@ -200,25 +200,6 @@ fn apply_overrides(plan: &mut Plan, a: &RunArgs) {
     if let Some(s) = a.seed {
         plan.seed = s;
     }
-    // Shards default to one per 200,000 probes/s, up to one per core (see auto_shards).
-    if plan.shards == 0 {
-        let rate = plan
-            .phases
-            .iter()
-            .map(|p| {
-                Fleet::build(&inputs(p), &crate::sched::mechanism::Capabilities::NOOP_ONLY)
-                    .rate_by_kind()
-                    .iter()
-                    .sum::<f64>()
-            })
-            .fold(0.0, f64::max);
-        plan.shards = match plan.scheduler {
-            SchedulerKind::Hires => crate::sched::hires::auto_shards(rate, cores()),
-            // The task-per-worker way runs one runtime thread per core, as the kubelet's
-            // goroutines run on GOMAXPROCS = cores.
-            SchedulerKind::Naive => cores(),
-        };
-    }
     if plan.io_threads == 0 {
         plan.io_threads = cores();
     }
@@ -284,11 +265,10 @@ fn needs_of(d: &Demand) -> Needs {
 fn kubelet_config(plan: &Plan, phase: &scenario::PhasePlan) -> KubeletConfig {
     let mut k = KubeletConfig::for_version(plan.kubelet_version);
     k.crash_loop = plan.crash_loop;
-    k.uptime_ns = match phase.initial_phase.unwrap_or(plan.initial_phase) {
-        InitialPhase::Kubelet { uptime_ns } => uptime_ns,
-        // Other models have no kubelet restart: workers start at once.
-        _ => 24 * 3600 * 1_000_000_000,
-    };
+    // Other models have no kubelet restart: the version's default (a long uptime) stands.
+    if let InitialPhase::Kubelet { uptime_ns } = phase.initial_phase.unwrap_or(plan.initial_phase) {
+        k.uptime_ns = uptime_ns;
+    }
     k
 }
 
@@ -320,6 +300,16 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> CommandResult {
     }
     let caps = capabilities(targets_command_available());
     let fleets: Vec<Fleet> = plan.phases.iter().map(|p| Fleet::build(&inputs(p), &caps)).collect();
+    // Shards default to one per 200,000 probes/s, up to one per core (see auto_shards).
+    if plan.shards == 0 {
+        let rate = fleets.iter().map(|f| f.rate_by_kind().iter().sum::<f64>()).fold(0.0, f64::max);
+        plan.shards = match plan.scheduler {
+            SchedulerKind::Hires => crate::sched::hires::auto_shards(rate, cores()),
+            // The task-per-worker way runs one runtime thread per core, as the kubelet's
+            // goroutines run on GOMAXPROCS = cores.
+            SchedulerKind::Naive => cores(),
+        };
+    }
     if fleets.iter().all(|f| f.workers() == 0) {
         return Err(invalid(format!(
             "{}: no probes to run: the pods declare no liveness, readiness or startup probes",

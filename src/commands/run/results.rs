@@ -5,6 +5,7 @@ use std::path::Path;
 
 use super::super::CommandError;
 use crate::measure::hist::Metric;
+use crate::probe::{Outcome, kubelet_event};
 use crate::report::hgrm;
 use crate::report::results_dir::write_whole;
 use crate::report::summary::Summary;
@@ -17,22 +18,25 @@ fn events_jsonl(phase: &str, fleet: &Fleet, out: &PhaseOutput) -> String {
     let mut s = String::new();
     for e in &out.events {
         let t = &fleet.templates[e.template as usize];
-        let word = t.probe_type.event_word();
         let output = e.output.as_deref().unwrap_or("");
-        let (ty, reason, message) = match e.kind {
-            EventKind::Failed => ("Warning", "Unhealthy", format!("{word} probe failed: {output}")),
-            EventKind::Warning => ("Warning", "ProbeWarning", format!("{word} probe warning: {output}")),
-            EventKind::Errored => {
-                ("Warning", "Unhealthy", format!("{word} probe errored and resulted in unknown state: {output}"))
-            }
-            EventKind::Published(r) => (
+        // Probe events in the kubelet's words, from the one place that words them.
+        let probe_event = |o: Outcome| kubelet_event(t.probe_type, &o).map(|p| (p.event_type, p.reason, p.message));
+        let worded = match e.kind {
+            EventKind::Failed => probe_event(Outcome::failure(output)),
+            EventKind::Warning => probe_event(Outcome::warning(output)),
+            EventKind::Errored => probe_event(Outcome::errored(output)),
+            EventKind::Published(r) => Some((
                 "Normal",
                 "ProbeResultChanged",
                 format!(
-                    "{word} result is now {}",
+                    "{} result is now {}",
+                    t.probe_type.event_word(),
                     serde_json::to_value(r).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
                 ),
-            ),
+            )),
+        };
+        let Some((ty, reason, message)) = worded else {
+            continue;
         };
         let pod = fleet.group_of(e.pod).map_or_else(|| e.pod.to_string(), |g| g.pod_name(e.pod));
         let line = serde_json::json!({

@@ -4,11 +4,9 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use crate::probe::resolve::resolve_port;
 use crate::scenario::PhasePlan;
 use crate::sched::fleet::Fleet;
 use crate::sched::mechanism::MechanismKind;
-use crate::spec;
 
 /// The manifest text. Pods keep their kind where the kind decides pod names (a Pod is
 /// named as written, a StatefulSet's pods `name-0..`, a Deployment's `name-<hash>-<id>`);
@@ -87,12 +85,7 @@ pub fn readiness_addrs(fleet: &Fleet) -> Vec<SocketAddr> {
                 if !t.kind.uses_sockets() {
                     continue;
                 }
-                let port = match t.probe.handler.action() {
-                    Some(spec::Action::TcpSocket(a)) => resolve_port(&a.port, &t.container).ok(),
-                    Some(spec::Action::HttpGet(a)) => resolve_port(&a.port, &t.container).ok(),
-                    Some(spec::Action::Grpc(a)) => u16::try_from(a.port).ok(),
-                    _ => None,
-                };
+                let port = crate::sched::preflight::destination(t.probe.handler.action(), &t.container).map(|(_, p)| p);
                 // Only ports the container declares are served; a probe of another port
                 // (the walkthrough's liveness on 8080) is meant to be refused.
                 let declared = |p: u16| t.container.ports.iter().any(|cp| cp.container_port == i32::from(p));
@@ -125,7 +118,7 @@ mod tests {
             &crate::sched::mechanism::Capabilities::NOOP_ONLY,
         );
         let text = manifest(phase, &fleet);
-        let loaded = spec::load_str("m.yaml", &text).unwrap();
+        let loaded = crate::spec::load_str("m.yaml", &text).unwrap();
         assert_eq!(loaded.pods.len(), 1);
         assert_eq!(loaded.pods[0].source.replicas, 3);
         let b = &loaded.pods[0].annotations[crate::fleet::BEHAVIOUR_ANNOTATION];
@@ -139,7 +132,7 @@ mod tests {
             &phase.pods.iter().map(|g| g.input.clone()).collect::<Vec<_>>(),
             &crate::sched::mechanism::Capabilities::NOOP_ONLY,
         );
-        let loaded = spec::load_str("m.yaml", &manifest(phase, &fleet)).unwrap();
+        let loaded = crate::spec::load_str("m.yaml", &manifest(phase, &fleet)).unwrap();
         assert_eq!(loaded.pods[0].source.kind, "Pod");
         assert_eq!(loaded.pods[0].name, "myweb-startup");
     }

@@ -24,7 +24,6 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-
 /// The file written into the run directory.
 pub const REPORT_FILE: &str = "report.html";
 
@@ -61,4 +60,3 @@ pub fn write_report(run_dir: &Path) -> Result<PathBuf, ReportError> {
         .map_err(|source| ReportError::Write { path: path.clone(), source })?;
     Ok(path)
 }
-
