@@ -2,6 +2,7 @@
 
 pub mod compare;
 pub mod hgrm;
+pub mod hgrm_parse;
 pub mod hlog;
 pub mod html;
 pub mod prometheus;

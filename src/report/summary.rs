@@ -159,6 +159,17 @@ pub struct Summary {
     pub exit_code: i32,
 }
 
+/// A series' name in file names and `.hlog` tags: `http.liveness`, or
+/// `http-as-noop.liveness` when a probe declared as `declared` ran as `mechanism` (a
+/// stand-in). The writer (`SeriesInfo::tag`) and the readers (report, compare) share it.
+pub fn series_tag(mechanism: &str, declared: &str, probe_type: &str) -> String {
+    if declared.is_empty() || declared == mechanism {
+        format!("{mechanism}.{probe_type}")
+    } else {
+        format!("{declared}-as-{mechanism}.{probe_type}")
+    }
+}
+
 fn series_summary(info: Option<&SeriesInfo>, stats: &SeriesStats, workers: u64, window_s: f64) -> SeriesSummary {
     let m = &stats.metrics;
     SeriesSummary {

@@ -23,15 +23,7 @@ pub struct SeriesInfo {
 impl SeriesInfo {
     /// `http.liveness`, or `http-as-noop.liveness` for a stand-in.
     pub fn tag(&self) -> String {
-        format!("{}.{}", self.mechanism_label(), self.probe_type.as_str())
-    }
-
-    pub fn mechanism_label(&self) -> String {
-        if self.mechanism == self.declared {
-            self.mechanism.as_str().to_string()
-        } else {
-            format!("{}-as-{}", self.declared.as_str(), self.mechanism.as_str())
-        }
+        crate::report::summary::series_tag(self.mechanism.as_str(), self.declared.as_str(), self.probe_type.as_str())
     }
 }
 

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::sparse::Sparse;
 
 /// The summary schema this reader understands (additions within v1 are ignored).
-pub const SUMMARY_SCHEMA: &str = "probebench.summary/v1";
+pub use crate::report::summary::SCHEMA as SUMMARY_SCHEMA;
 
 /// The histogram metrics compare reads (the others are in the files but not compared).
 pub const HIST_METRICS: [&str; 3] = ["dispatch_lag", "latency", "corrected_latency"];
@@ -74,12 +74,7 @@ impl SeriesIn {
         if self.mechanism == "all" {
             return "all".into();
         }
-        let label = if self.mechanism == self.declared {
-            self.mechanism.clone()
-        } else {
-            format!("{}-as-{}", self.declared, self.mechanism)
-        };
-        format!("{label}.{}", self.probe_type)
+        crate::report::summary::series_tag(&self.mechanism, &self.declared, &self.probe_type)
     }
 
     pub fn percentiles(&self, metric: &str) -> PercentilesIn {
@@ -329,22 +324,17 @@ fn by_series(per_second: &PerSecond, window: Option<usize>) -> (SeriesHists, BTr
 /// the distribution's tick points, so percentiles read back to within a tick.
 pub fn read_hgrm(path: &Path) -> Result<Sparse, LoadError> {
     let bytes = read(path)?;
-    let text = String::from_utf8_lossy(&bytes);
-    let mut pairs = Vec::new();
+    let bad = |line: usize, what: String| LoadError::BadHistogram { path: path.to_path_buf(), line, what };
+    let hgrm =
+        crate::report::hgrm_parse::parse(&String::from_utf8_lossy(&bytes)).map_err(|e| bad(e.line, e.message))?;
+    let mut pairs = Vec::with_capacity(hgrm.rows.len());
     let mut before = 0u64;
-    for (i, line) in text.lines().enumerate() {
-        let f: Vec<&str> = line.split_whitespace().collect();
-        if f.len() < 3 || line.starts_with('#') || f[0] == "Value" {
-            continue;
+    for (row, &line) in hgrm.rows.iter().zip(&hgrm.row_lines) {
+        if row.total_count < before {
+            return Err(bad(line, "total count goes down".into()));
         }
-        let bad = |what: &str| LoadError::BadHistogram { path: path.to_path_buf(), line: i + 1, what: what.into() };
-        let us: f64 = f[0].parse().map_err(|_| bad("value is not a number"))?;
-        let total: u64 = f[2].parse().map_err(|_| bad("total count is not a number"))?;
-        if total < before {
-            return Err(bad("total count goes down"));
-        }
-        pairs.push(((us * 1e3).round() as u64, total - before));
-        before = total;
+        pairs.push(((row.value * 1e3).round() as u64, row.total_count - before));
+        before = row.total_count;
     }
     Ok(Sparse::from_pairs(pairs))
 }

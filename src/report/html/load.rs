@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 
 use super::ReportError;
 use super::events::{self, EventSummary};
-use super::hgrm_parse::{self, Hgrm};
 use super::hlog_read::{self, HlogData};
 use super::summary_model::{Phase, RunSummary};
 use super::watch::{self, WatchLine};
+use crate::report::hgrm_parse::{self, Hgrm};
 
 /// The metrics with percentile plots, as named in file names and tags.
 pub const DISPATCH_LAG: &str = "dispatch_lag";

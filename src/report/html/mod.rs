@@ -7,7 +7,6 @@
 pub mod escape;
 pub mod events;
 pub mod figure;
-pub mod hgrm_parse;
 pub mod hlog_read;
 pub mod load;
 pub mod page;

@@ -56,13 +56,9 @@ pub struct Series {
 
 impl Series {
     /// The series' name in file names and `.hlog` tags: `http.liveness`, or
-    /// `http-as-noop.liveness` for a stand-in (mirrors `SeriesInfo::tag`).
+    /// `http-as-noop.liveness` for a stand-in.
     pub fn tag(&self) -> String {
-        if self.declared.is_empty() || self.declared == self.mechanism {
-            format!("{}.{}", self.mechanism, self.probe_type)
-        } else {
-            format!("{}-as-{}.{}", self.declared, self.mechanism, self.probe_type)
-        }
+        crate::report::summary::series_tag(&self.mechanism, &self.declared, &self.probe_type)
     }
 }
 

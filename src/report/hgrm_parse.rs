@@ -15,6 +15,8 @@ pub struct HgrmRow {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Hgrm {
     pub rows: Vec<HgrmRow>,
+    /// The 1-based file line of each row (for errors about a row).
+    pub row_lines: Vec<usize>,
     pub mean: Option<f64>,
     pub max: Option<f64>,
     pub total_count: Option<u64>,
@@ -65,6 +67,7 @@ pub fn parse(text: &str) -> Result<Hgrm, HgrmError> {
             return Err(err(format!("percentile {quantile} is outside 0..1")));
         }
         out.rows.push(HgrmRow { value, quantile, total_count });
+        out.row_lines.push(i + 1);
     }
     Ok(out)
 }
