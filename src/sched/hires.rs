@@ -11,13 +11,13 @@ use std::time::Duration;
 use super::clock::{Clock, MonoClock, mono_now_ns};
 use super::engine::{EngineError, ProducerOutput, Window};
 use super::fleet::Fleet;
-use super::mechanism::{MechanismKind, ProbeTemplate, Prober};
+use super::mechanism::{MechanismKind, ProbeTemplate, Prober, guarded_probe};
 use super::shard::{Completion, Dispatch, ProbeStart, ShardConfig, ShardCore};
 use super::timer::{ShardTimer, ShardWaker, TimerBackend};
 use crate::measure::Recorder;
 use crate::measure::overhead::thread_cpu_ns;
 use crate::measure::recorder::IntervalLink;
-use crate::probe::{Outcome, ProbeResult};
+use crate::probe::ProbeResult;
 
 #[derive(Debug, Clone, Copy)]
 pub struct HiresConfig {
@@ -86,15 +86,10 @@ impl Dispatch for IoDispatch {
             let _ = done.try_send(errored(start, now, "no I/O runtime"));
             return;
         };
-        let fut = self.prober.probe(template, p.pod);
-        // Outer guard only: mechanisms enforce timeoutSeconds themselves; this catches a
-        // prober that never returns, so a worker cannot be stuck forever.
-        let guard = Duration::from_nanos(template.timeout_ns.saturating_mul(3)) + Duration::from_secs(1);
+        let fut = guarded_probe(self.prober.as_ref(), template, p.pod);
         handle.spawn(async move {
             let started = mono_now_ns();
-            let outcome = tokio::time::timeout(guard, fut)
-                .await
-                .unwrap_or_else(|_| Outcome::errored("the prober did not return in time"));
+            let outcome = fut.await;
             let finished = mono_now_ns();
             let keep_output = outcome.errored || outcome.result != ProbeResult::Success;
             let c = Completion {

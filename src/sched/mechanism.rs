@@ -100,6 +100,22 @@ pub trait Prober: Send + Sync + 'static {
     fn probe(&self, template: &Arc<ProbeTemplate>, pod: u32) -> ProbeFuture;
 }
 
+/// One probe of `template` at `pod`, with the engine's outer guard: mechanisms enforce
+/// timeoutSeconds themselves; this catches a prober that never returns (three timeouts
+/// plus a second), so a worker cannot be stuck forever. Both schedulers use it.
+pub fn guarded_probe(
+    prober: &dyn Prober,
+    template: &Arc<ProbeTemplate>,
+    pod: u32,
+) -> impl Future<Output = Outcome> + use<> {
+    let guard =
+        std::time::Duration::from_nanos(template.timeout_ns.saturating_mul(3)) + std::time::Duration::from_secs(1);
+    let fut = prober.probe(template, pod);
+    async move {
+        tokio::time::timeout(guard, fut).await.unwrap_or_else(|_| Outcome::errored("the prober did not return in time"))
+    }
+}
+
 /// What this build and run can do, decided before the fleet is built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Capabilities {

@@ -18,7 +18,7 @@ use tokio::time::MissedTickBehavior;
 use super::clock::{InstantMap, mono_now_ns};
 use super::engine::{EngineConfig, EngineError, ProducerOutput, Window};
 use super::fleet::{Fleet, initial_offset_ns};
-use super::mechanism::{MechanismKind, ProbeTemplate, Prober};
+use super::mechanism::{MechanismKind, ProbeTemplate, Prober, guarded_probe};
 use super::shard::{EventKind, EventRecord};
 use crate::kubelet::{ContainerView, PodView, ProbeWorker, RunState, StartupHold, Tick};
 use crate::measure::recorder::IntervalLink;
@@ -254,11 +254,7 @@ async fn worker_task(
             (now, Outcome::success(""))
         } else {
             let s = mono_now_ns();
-            let timeout = Duration::from_nanos(tmpl.timeout_ns.saturating_mul(3)) + Duration::from_secs(1);
-            let o = tokio::time::timeout(timeout, shared.prober.probe(&tmpl, pod))
-                .await
-                .unwrap_or_else(|_| Outcome::errored("the prober did not return in time"));
-            (s, o)
+            (s, guarded_probe(shared.prober.as_ref(), &tmpl, pod).await)
         };
         let finished = if tmpl.kind == MechanismKind::Noop { now } else { mono_now_ns() };
         last_finish = finished;

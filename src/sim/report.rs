@@ -21,18 +21,19 @@ fn secs(t_ns: u64) -> f64 {
 /// `simulate --events FILE` both write these, so their timelines compare line by line.
 pub fn event_line(phase: Option<&str>, pod: &str, e: &crate::kubelet::events::Event) -> serde_json::Value {
     let t = secs(e.t_ns);
-    let mut v = serde_json::json!({
-        "t_s": t,
-        "pod": pod,
-        "container": e.container,
-        "type": e.kind.as_str(),
-        "reason": e.reason,
-        "from": e.from,
-        "message": e.message,
-        "count": 1,
-        "first_s": t,
-        "last_s": t,
-    });
+    let one = JsonEvent {
+        t_s: t,
+        pod: pod.to_string(),
+        container: e.container.clone(),
+        kind: e.kind.as_str(),
+        reason: e.reason,
+        from: e.from,
+        message: e.message.clone(),
+        count: 1,
+        first_s: t,
+        last_s: t,
+    };
+    let mut v = serde_json::to_value(one).unwrap_or_default();
     if let (Some(phase), Some(m)) = (phase, v.as_object_mut()) {
         m.insert("phase".into(), phase.into());
     }
