@@ -97,9 +97,9 @@ struct World {
     prober: Arc<crate::probe::Prober>,
     answers: Sender<Answer>,
     lanes: Vec<tokio::sync::mpsc::UnboundedSender<AdminCall>>,
-    resolved: HashMap<(u32, u16, ProbeType), Result<Arc<ResolvedProbe>, String>>,
+    /// What a (pod, container, probe) needs per run, worked out on its first run.
+    slots: HashMap<(u32, u16, ProbeType), Arc<ProbeSlot>>,
     series_of: HashMap<(MechanismKind, ProbeType), u16>,
-    keys: HashMap<(u32, u16, ProbeType), ProbeKey>,
     metrics: Option<Arc<Registry>>,
     in_flight: u64,
 }
@@ -129,9 +129,8 @@ pub fn run(
         runtime,
         answers: tx,
         lanes,
-        resolved: HashMap::new(),
+        slots: HashMap::new(),
         series_of,
-        keys: HashMap::new(),
         metrics: setup.metrics.clone(),
         in_flight: 0,
     };
@@ -295,9 +294,10 @@ fn carry_out(
         match call {
             LiveCall::Probe { worker, generation, pod, container, probe, intended_ns, overrun, exec_id } => {
                 let now = mono_now_ns();
-                let Some((series, mechanism)) = series_for(sim, world, pod, container, probe) else {
+                let Some(slot) = probe_slot(sim, world, setup, pod, container, probe) else {
                     continue;
                 };
+                let series = slot.series;
                 let intended = start + intended_ns;
                 if rec.measured(intended) && usize::from(series) < rec.series.len() {
                     let c = rec.counters(usize::from(series));
@@ -308,25 +308,22 @@ fn carry_out(
                     let metric = if overrun { Metric::OverrunDelay } else { Metric::DispatchLag };
                     rec.record(usize::from(series), metric, now.saturating_sub(intended), now);
                 }
-                let key = probe_key(sim, world, pod, container, probe);
-                let call = ProbeCall { series, key, intended_ns };
-                let resolved = resolve(sim, world, setup, pod, container, probe);
+                let call = ProbeCall { series, key: slot.key, intended_ns };
                 world.in_flight += 1;
                 if let Some(m) = &world.metrics {
                     m.add_in_flight(1);
                 }
                 let tx = world.answers.clone();
                 let prober = Arc::clone(&world.prober);
-                let program = exec_program(sim, pod, container, probe);
                 world.runtime.spawn(async move {
                     let started_ns = mono_now_ns();
-                    let outcome = match resolved {
-                        _ if mechanism == MechanismKind::Noop => Outcome::success(String::new()),
-                        Ok(r) => prober.run(&r).await,
-                        Err(why) => Outcome::errored(why),
+                    let outcome = match &slot.resolved {
+                        _ if slot.mechanism == MechanismKind::Noop => Outcome::success(String::new()),
+                        Ok(r) => prober.run(r).await,
+                        Err(why) => Outcome::errored(why.clone()),
                     };
                     let finished_ns = mono_now_ns();
-                    let outcome = as_containerd_reports(outcome, program.as_deref(), exec_id.as_deref());
+                    let outcome = as_containerd_reports(outcome, slot.program.as_deref(), exec_id.as_deref());
                     let _ = tx.send(Answer::Probe { worker, generation, call, started_ns, finished_ns, outcome });
                 });
             }
@@ -363,74 +360,61 @@ fn probe_spec(
     Some((c, c.probe(probe)?))
 }
 
-/// The series a probe is recorded under, and the mechanism that runs.
-fn series_for(
-    sim: &Simulation,
-    world: &World,
-    pod: u32,
-    container: u16,
-    probe: ProbeType,
-) -> Option<(u16, MechanismKind)> {
-    let (_, p) = probe_spec(sim, pod, container, probe)?;
-    let declared = MechanismKind::of(p.handler.action()?);
-    let series = *world.series_of.get(&(declared, probe))?;
-    Some((series, declared))
+/// Everything a probe run needs that does not change between its runs.
+struct ProbeSlot {
+    /// The series it is recorded under, and the mechanism that runs.
+    series: u16,
+    mechanism: MechanismKind,
+    /// Its `prober_probe_*` series (with --metrics).
+    key: Option<ProbeKey>,
+    /// The probe resolved for this pod (URL, headers, exec argv and environment), or the
+    /// kubelet's resolution error.
+    resolved: Result<Arc<ResolvedProbe>, String>,
+    /// An exec probe's program (argv\[0\]), for the runtime's error text.
+    program: Option<String>,
 }
 
-fn probe_key(sim: &Simulation, world: &mut World, pod: u32, container: u16, probe: ProbeType) -> Option<ProbeKey> {
-    let registry = world.metrics.as_ref()?;
-    if let Some(k) = world.keys.get(&(pod, container, probe)) {
-        return Some(*k);
-    }
-    let inst = sim.pod_instance(pod)?;
-    let c = inst.template.spec.containers.get(container as usize)?;
-    let key = registry.register_probe(prometheus::ProbeLabels {
-        probe_type: probe,
-        container: c.name.clone(),
-        pod: inst.name.clone(),
-        namespace: inst.namespace.clone(),
-        pod_uid: inst.uid.clone(),
-    });
-    world.keys.insert((pod, container, probe), key);
-    Some(key)
-}
-
-/// The probe resolved for this pod once (URL, headers, exec argv and environment), or the
-/// kubelet's resolution error.
-fn resolve(
+/// The probe's slot, worked out on its first run and kept; `None` for a probe no series
+/// records (nothing to run).
+fn probe_slot(
     sim: &Simulation,
     world: &mut World,
     setup: &LifecycleSetup,
     pod: u32,
     container: u16,
     probe: ProbeType,
-) -> Result<Arc<ResolvedProbe>, String> {
-    if let Some(r) = world.resolved.get(&(pod, container, probe)) {
-        return r.clone();
+) -> Option<Arc<ProbeSlot>> {
+    if let Some(s) = world.slots.get(&(pod, container, probe)) {
+        return Some(Arc::clone(s));
     }
-    let r = (|| {
-        let inst = sim.pod_instance(pod).ok_or("no such pod")?;
-        let (c, p) = probe_spec(sim, pod, container, probe).ok_or("no such probe")?;
-        let ctx = crate::probe::PodContext {
-            pod_name: inst.name.clone(),
-            pod_ip: IpAddr::V4(inst.ip),
-            state_dir: Some(probebench_targets::server::state_dir(&setup.state_root, &inst.name, &c.name)),
-            env: probebench_targets::server::exec_env(&inst.name, &c.name, inst.ip).to_vec(),
-        };
-        crate::probe::resolve(p, c, &ctx, &setup.probe_options).map(Arc::new).map_err(|e| e.to_string())
-    })()
-    .map_err(|e: String| e);
-    world.resolved.insert((pod, container, probe), r.clone());
-    r
-}
-
-/// An exec probe's program (argv\[0\]), for the runtime's error text.
-fn exec_program(sim: &Simulation, pod: u32, container: u16, probe: ProbeType) -> Option<String> {
-    let (_, p) = probe_spec(sim, pod, container, probe)?;
-    match p.handler.action()? {
+    let inst = sim.pod_instance(pod)?;
+    let (c, p) = probe_spec(sim, pod, container, probe)?;
+    let action = p.handler.action()?;
+    let mechanism = MechanismKind::of(action);
+    let series = *world.series_of.get(&(mechanism, probe))?;
+    let key = world.metrics.as_ref().map(|registry| {
+        registry.register_probe(prometheus::ProbeLabels {
+            probe_type: probe,
+            container: c.name.clone(),
+            pod: inst.name.clone(),
+            namespace: inst.namespace.clone(),
+            pod_uid: inst.uid.clone(),
+        })
+    });
+    let ctx = crate::probe::PodContext {
+        pod_name: inst.name.clone(),
+        pod_ip: IpAddr::V4(inst.ip),
+        state_dir: Some(probebench_targets::server::state_dir(&setup.state_root, &inst.name, &c.name)),
+        env: probebench_targets::server::exec_env(&inst.name, &c.name, inst.ip).to_vec(),
+    };
+    let resolved = crate::probe::resolve(p, c, &ctx, &setup.probe_options).map(Arc::new).map_err(|e| e.to_string());
+    let program = match action {
         spec::Action::Exec(e) => e.command.first().cloned(),
         _ => None,
-    }
+    };
+    let slot = Arc::new(ProbeSlot { series, mechanism, key, resolved, program });
+    world.slots.insert((pod, container, probe), Arc::clone(&slot));
+    Some(slot)
 }
 
 /// The kubelet execs through the container runtime, so a program that does not exist is
