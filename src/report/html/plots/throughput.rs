@@ -21,6 +21,38 @@ const TARGETS: RGBColor = RGBColor(255, 127, 14);
 const RATE_AXIS: &str = "probes per second (1/s)";
 const CPU_AXIS: &str = "CPU per probe (µs)";
 
+/// One of the figure's two panels: seconds across, a linear value axis from 0 to `y_top`.
+fn time_chart<'a, DB: DrawingBackend + 'a>(
+    area: &'a DrawingArea<DB, plotters::coord::Shift>,
+    x_end: f64,
+    y_top: f64,
+    x_desc: &str,
+    y_desc: &str,
+) -> PlotResult<
+    ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>,
+> {
+    let mut chart = ChartBuilder::on(area)
+        .margin(10)
+        .x_label_area_size(44)
+        .y_label_area_size(76)
+        .build_cartesian_2d(0f64..x_end, 0f64..y_top)
+        .map_err(plot_err)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .x_labels(10)
+        .x_label_formatter(&|x| units::tick(*x))
+        .y_label_formatter(&|y| units::tick(*y))
+        .label_style(("sans-serif", TICK_FONT))
+        .axis_desc_style(("sans-serif", LABEL_FONT))
+        .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(BLACK.mix(0.1))
+        .draw()
+        .map_err(plot_err)?;
+    Ok(chart)
+}
+
 /// Where each phase starts on the shared time axis (phases back to back, measured windows
 /// only), and where the axis ends.
 pub fn phase_offsets(durations: &[f64]) -> (Vec<f64>, f64) {
@@ -128,42 +160,8 @@ pub fn figure(run: &RunData) -> PlotResult<Option<Figure>> {
         let (plot_area, legend_area) = root.split_horizontally(WIDTH - LEGEND_WIDTH);
         let (top, bottom) = plot_area.split_vertically(300);
 
-        let mut rate = ChartBuilder::on(&top)
-            .margin(10)
-            .x_label_area_size(44)
-            .y_label_area_size(76)
-            .build_cartesian_2d(0f64..x_end, 0f64..rate_max * 1.15)
-            .map_err(plot_err)?;
-        rate.configure_mesh()
-            .x_desc(text.x_label.as_str())
-            .y_desc(RATE_AXIS)
-            .x_labels(10)
-            .x_label_formatter(&|x| units::tick(*x))
-            .y_label_formatter(&|y| units::tick(*y))
-            .label_style(("sans-serif", TICK_FONT))
-            .axis_desc_style(("sans-serif", LABEL_FONT))
-            .light_line_style(WHITE.mix(0.0))
-            .bold_line_style(BLACK.mix(0.1))
-            .draw()
-            .map_err(plot_err)?;
-        let mut cpu = ChartBuilder::on(&bottom)
-            .margin(10)
-            .x_label_area_size(44)
-            .y_label_area_size(76)
-            .build_cartesian_2d(0f64..x_end, 0f64..cpu_max * 1.2)
-            .map_err(plot_err)?;
-        cpu.configure_mesh()
-            .x_desc(text.x_label.as_str())
-            .y_desc(CPU_AXIS)
-            .x_labels(10)
-            .x_label_formatter(&|x| units::tick(*x))
-            .y_label_formatter(&|y| units::tick(*y))
-            .label_style(("sans-serif", TICK_FONT))
-            .axis_desc_style(("sans-serif", LABEL_FONT))
-            .light_line_style(WHITE.mix(0.0))
-            .bold_line_style(BLACK.mix(0.1))
-            .draw()
-            .map_err(plot_err)?;
+        let mut rate = time_chart(&top, x_end, rate_max * 1.15, &text.x_label, RATE_AXIS)?;
+        let mut cpu = time_chart(&bottom, x_end, cpu_max * 1.2, &text.x_label, CPU_AXIS)?;
 
         for (((p, k), &x0), &span) in phases.iter().zip(&kept).zip(&offsets).zip(&spans) {
             let x1 = x0 + span;
